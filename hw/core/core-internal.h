@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by hw/core files; not part of the public API. */
+#ifndef HW_CORE_INTERNAL_H
+#define HW_CORE_INTERNAL_H
+
+#include "hvmemu/ctx.h"
+#include "hvmemu/region.h"
+
+struct hv_region {
+    hv_ctx *ctx;
+    hv_space space;
+    uint64_t base;
+    uint64_t len;
+    const hv_region_ops *ops;
+    void *opaque;
+    char *name;
+    bool enabled;
+};
+
+struct hv_ctx {
+    const hv_host_ops *ops;
+    void *host;
+    hv_loop *loop;
+    GPtrArray *regions[HV_SPACE_COUNT];  /* every region, owned */
+    GPtrArray *active[HV_SPACE_COUNT];   /* enabled ones, sorted by base */
+    GPtrArray *devices;                  /* hv_device *, creation order */
+    GPtrArray *isa_sources[16];          /* who asserts each ISA line */
+    GHashTable *unclaimed_logged;        /* (space, addr) already logged */
+};
+
+void hv_regions_init(hv_ctx *ctx);
+void hv_regions_free_all(hv_ctx *ctx);
+
+#endif

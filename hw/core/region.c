@@ -1,0 +1,399 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Address-space registry and access dispatch.
+ *
+ * Each space keeps its enabled regions sorted by base so a lookup is a
+ * binary search. Width adaptation lives here so that no device has to
+ * handle an access size it did not declare.
+ */
+#define G_LOG_DOMAIN "region"
+#include <errno.h>
+#include <string.h>
+
+#include "hw/core/core-internal.h"
+#include "hvmemu/device.h"
+
+static const char *const space_names[HV_SPACE_COUNT] = {
+    "pio", "mmio", "pci-config",
+};
+
+static unsigned ops_min(const hv_region_ops *ops)
+{
+    return ops->min_size ? ops->min_size : 1;
+}
+
+static unsigned ops_max(const hv_region_ops *ops)
+{
+    return ops->max_size ? ops->max_size : 4;
+}
+
+static uint64_t size_mask(unsigned size)
+{
+    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+/* Index of the first active region with end > addr (binary search). */
+static guint active_lower_bound(GPtrArray *act, uint64_t addr)
+{
+    guint lo = 0, hi = act->len;
+
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        hv_region *r = g_ptr_array_index(act, mid);
+        if (r->base + r->len <= addr) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+static hv_region *active_find(hv_ctx *ctx, hv_space space, uint64_t addr)
+{
+    GPtrArray *act = ctx->active[space];
+    guint i = active_lower_bound(act, addr);
+
+    if (i < act->len) {
+        hv_region *r = g_ptr_array_index(act, i);
+        if (addr >= r->base) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static hv_region *active_overlap(hv_ctx *ctx, hv_space space, uint64_t base,
+                                 uint64_t len)
+{
+    GPtrArray *act = ctx->active[space];
+    guint i = active_lower_bound(act, base);
+
+    if (i < act->len) {
+        hv_region *r = g_ptr_array_index(act, i);
+        if (r->base < base + len) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+static void active_insert(hv_region *r)
+{
+    GPtrArray *act = r->ctx->active[r->space];
+    guint i = active_lower_bound(act, r->base);
+
+    g_ptr_array_insert(act, (gint)i, r);
+}
+
+static int host_map(hv_region *r, bool map)
+{
+    const hv_host_ops *ops = r->ctx->ops;
+
+    if (!ops || !ops->map_range) {
+        return 0;
+    }
+    return ops->map_range(r->ctx->host, r->space, r->base,
+                          r->base + r->len - 1, map);
+}
+
+/* Claim @r's current range; on failure it stays disabled. */
+static int region_enable(hv_region *r)
+{
+    hv_region *other = active_overlap(r->ctx, r->space, r->base, r->len);
+    int ret;
+
+    if (other) {
+        return -EEXIST;
+    }
+    ret = host_map(r, true);
+    if (ret < 0) {
+        return ret;
+    }
+    active_insert(r);
+    r->enabled = true;
+    return 0;
+}
+
+static void region_disable(hv_region *r)
+{
+    if (!r->enabled) {
+        return;
+    }
+    g_ptr_array_remove(r->ctx->active[r->space], r);
+    host_map(r, false);
+    r->enabled = false;
+}
+
+static bool range_valid(hv_space space, uint64_t base, uint64_t len)
+{
+    if (len == 0 || base + len < base) {
+        return false;
+    }
+    return space != HV_SPACE_PIO || base + len <= 0x10000;
+}
+
+hv_region *hv_region_add(hv_ctx *ctx, hv_space space, uint64_t base,
+                         uint64_t len, const hv_region_ops *ops, void *opaque,
+                         const char *name, GError **err)
+{
+    hv_region *r;
+    int ret;
+
+    if (space >= HV_SPACE_COUNT || !range_valid(space, base, len)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "%s: invalid %s range 0x%" G_GINT64_MODIFIER "x+0x%"
+                    G_GINT64_MODIFIER "x", name, space_names[space % 3],
+                    base, len);
+        return NULL;
+    }
+    r = g_new0(hv_region, 1);
+    *r = (hv_region){ .ctx = ctx, .space = space, .base = base, .len = len,
+                      .ops = ops, .opaque = opaque, .name = g_strdup(name) };
+    ret = region_enable(r);
+    if (ret < 0) {
+        hv_region *other = active_overlap(ctx, space, base, len);
+        g_set_error(err, HV_ERROR, ret == -EEXIST ? HV_ERROR_BUSY : HV_ERROR_IO,
+                    "%s: cannot claim %s 0x%" G_GINT64_MODIFIER "x-0x%"
+                    G_GINT64_MODIFIER "x: %s%s", name, space_names[space],
+                    base, base + len - 1,
+                    ret == -EEXIST ? "overlaps " : g_strerror(-ret),
+                    ret == -EEXIST && other ? other->name : "");
+        g_free(r->name);
+        g_free(r);
+        return NULL;
+    }
+    g_ptr_array_add(ctx->regions[space], r);
+    return r;
+}
+
+hv_region *hv_region_add_disabled(hv_ctx *ctx, hv_space space, uint64_t len,
+                                  const hv_region_ops *ops, void *opaque,
+                                  const char *name)
+{
+    hv_region *r = g_new0(hv_region, 1);
+
+    *r = (hv_region){ .ctx = ctx, .space = space, .len = len, .ops = ops,
+                      .opaque = opaque, .name = g_strdup(name) };
+    g_ptr_array_add(ctx->regions[space], r);
+    return r;
+}
+
+static void region_free(gpointer p)
+{
+    hv_region *r = p;
+
+    region_disable(r);
+    g_free(r->name);
+    g_free(r);
+}
+
+void hv_region_del(hv_region *r)
+{
+    if (!r) {
+        return;
+    }
+    /* The owning array frees it (region_free). */
+    g_ptr_array_remove(r->ctx->regions[r->space], r);
+}
+
+void hv_regions_init(hv_ctx *ctx)
+{
+    for (int s = 0; s < HV_SPACE_COUNT; s++) {
+        ctx->regions[s] = g_ptr_array_new_with_free_func(region_free);
+        ctx->active[s] = g_ptr_array_new();
+    }
+    ctx->unclaimed_logged = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                                  g_free, NULL);
+}
+
+void hv_regions_free_all(hv_ctx *ctx)
+{
+    for (int s = 0; s < HV_SPACE_COUNT; s++) {
+        g_ptr_array_free(ctx->regions[s], TRUE);
+        g_ptr_array_free(ctx->active[s], TRUE);
+    }
+    g_hash_table_destroy(ctx->unclaimed_logged);
+}
+
+bool hv_region_set(hv_region *r, uint64_t base, bool enabled)
+{
+    if (r->base == base && r->enabled == enabled) {
+        return true;
+    }
+    region_disable(r);
+    if (!range_valid(r->space, base, r->len)) {
+        return !enabled;
+    }
+    r->base = base;
+    if (!enabled) {
+        return true;
+    }
+    if (region_enable(r) < 0) {
+        g_info("%s: 0x%" G_GINT64_MODIFIER "x not claimable, left disabled",
+               r->name, base);
+        return false;
+    }
+    return true;
+}
+
+uint64_t hv_region_base(const hv_region *r) { return r->base; }
+uint64_t hv_region_len(const hv_region *r) { return r->len; }
+bool hv_region_enabled(const hv_region *r) { return r->enabled; }
+const char *hv_region_name(const hv_region *r) { return r->name; }
+
+/* ---- width adaptation ---- */
+
+static bool is_pow2_size(unsigned size)
+{
+    return size == 1 || size == 2 || size == 4 || size == 8;
+}
+
+static uint64_t region_read(hv_region *r, uint64_t off, unsigned size);
+static void region_write(hv_region *r, uint64_t off, unsigned size,
+                         uint64_t val);
+
+/* Split into @chunk-sized little-endian pieces. */
+static uint64_t read_split(hv_region *r, uint64_t off, unsigned size,
+                           unsigned chunk)
+{
+    uint64_t val = 0;
+
+    for (unsigned i = 0; i < size; i += chunk) {
+        val |= region_read(r, off + i, chunk) << (i * 8);
+    }
+    return val;
+}
+
+static void write_split(hv_region *r, uint64_t off, unsigned size,
+                        unsigned chunk, uint64_t val)
+{
+    for (unsigned i = 0; i < size; i += chunk) {
+        region_write(r, off + i, chunk, (val >> (i * 8)) & size_mask(chunk));
+    }
+}
+
+/* Narrow access: does it fit one naturally aligned min-sized window? */
+static bool fits_window(hv_region *r, uint64_t off, unsigned size,
+                        unsigned min)
+{
+    uint64_t win = off & ~(uint64_t)(min - 1);
+    return off + size <= win + min && win + min <= r->len;
+}
+
+static uint64_t region_read(hv_region *r, uint64_t off, unsigned size)
+{
+    unsigned min = ops_min(r->ops), max = ops_max(r->ops);
+
+    if (!is_pow2_size(size)) {
+        return read_split(r, off, size, 1);
+    }
+    if (size > max) {
+        return read_split(r, off, size, max);
+    }
+    if (size < min) {
+        uint64_t win = off & ~(uint64_t)(min - 1);
+        if (!fits_window(r, off, size, min)) {
+            return size == 1 ? size_mask(1) : read_split(r, off, size, 1);
+        }
+        return (region_read(r, win, min) >> ((off - win) * 8)) &
+               size_mask(size);
+    }
+    if (!r->ops->read) {
+        return size_mask(size);
+    }
+    return r->ops->read(r->opaque, off, size) & size_mask(size);
+}
+
+static void region_write(hv_region *r, uint64_t off, unsigned size,
+                         uint64_t val)
+{
+    unsigned min = ops_min(r->ops), max = ops_max(r->ops);
+
+    val &= size_mask(size);
+    if (!is_pow2_size(size)) {
+        write_split(r, off, size, 1, val);
+    } else if (size > max) {
+        write_split(r, off, size, max, val);
+    } else if (size < min) {
+        /* Read-modify-write of the enclosing window. */
+        uint64_t win = off & ~(uint64_t)(min - 1);
+        unsigned shift = (unsigned)(off - win) * 8;
+        uint64_t old;
+        if (!fits_window(r, off, size, min)) {
+            if (size > 1) {
+                write_split(r, off, size, 1, val);
+            }
+            return;
+        }
+        old = region_read(r, win, min);
+        old &= ~(size_mask(size) << shift);
+        region_write(r, win, min, old | (val << shift));
+    } else if (r->ops->write) {
+        r->ops->write(r->opaque, off, size, val);
+    }
+}
+
+/* ---- dispatch ---- */
+
+static void log_unclaimed(hv_ctx *ctx, hv_space space, uint64_t addr,
+                          bool write)
+{
+    uint64_t key = (addr << 2) | space;
+
+    /* Logged once per address; the table is bounded so a guest scanning
+     * the address space cannot grow it without limit. */
+    if (g_hash_table_size(ctx->unclaimed_logged) >= 256 ||
+        g_hash_table_contains(ctx->unclaimed_logged, &key)) {
+        return;
+    }
+    g_hash_table_add(ctx->unclaimed_logged, g_memdup2(&key, sizeof(key)));
+    g_info("unclaimed %s %s at 0x%" G_GINT64_MODIFIER "x",
+           space_names[space], write ? "write" : "read", addr);
+}
+
+uint64_t hv_dispatch_read(hv_ctx *ctx, hv_space space, uint64_t addr,
+                          unsigned size)
+{
+    hv_region *r;
+    uint64_t val = 0;
+
+    if (space >= HV_SPACE_COUNT || size == 0 || size > 8) {
+        return ~0ull;
+    }
+    r = active_find(ctx, space, addr);
+    if (r && addr + size <= r->base + r->len) {
+        return region_read(r, addr - r->base, size);
+    }
+    if (!r && !active_overlap(ctx, space, addr, size)) {
+        log_unclaimed(ctx, space, addr, false);
+        return size_mask(size);
+    }
+    /* Straddles a region boundary: assemble byte by byte. */
+    for (unsigned i = 0; i < size; i++) {
+        val |= (hv_dispatch_read(ctx, space, addr + i, 1) & 0xff) << (i * 8);
+    }
+    return val;
+}
+
+void hv_dispatch_write(hv_ctx *ctx, hv_space space, uint64_t addr,
+                       unsigned size, uint64_t val)
+{
+    hv_region *r;
+
+    if (space >= HV_SPACE_COUNT || size == 0 || size > 8) {
+        return;
+    }
+    r = active_find(ctx, space, addr);
+    if (r && addr + size <= r->base + r->len) {
+        region_write(r, addr - r->base, size, val);
+        return;
+    }
+    if (!r && !active_overlap(ctx, space, addr, size)) {
+        log_unclaimed(ctx, space, addr, true);
+        return;
+    }
+    for (unsigned i = 0; i < size; i++) {
+        hv_dispatch_write(ctx, space, addr + i, 1, (val >> (i * 8)) & 0xff);
+    }
+}

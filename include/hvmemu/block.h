@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Block backend seam. Devices never open files: they get an hv_blk and
+ * submit asynchronous requests (iovec + byte offset + completion callback).
+ *
+ * Completion context: callbacks ALWAYS run later on the loop thread of the
+ * hv_loop given at open time — never from inside the submit call — with
+ * ret = 0 on success or -errno. A request is never dropped: hv_blk_close()
+ * waits for every in-flight request and runs its callback.
+ */
+#ifndef HVMEMU_BLOCK_H
+#define HVMEMU_BLOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include <glib.h>
+
+#include "hvmemu/loop.h"
+
+typedef struct hv_blk hv_blk;
+typedef void (*hv_blk_cb)(void *opaque, int ret);
+
+enum {
+    HV_BLK_RDONLY = 1 << 0,
+    HV_BLK_DIRECT = 1 << 1,     /* O_DIRECT; buffers must be aligned */
+    HV_BLK_NO_URING = 1 << 2,   /* force the thread-pool engine */
+};
+
+hv_blk *hv_blk_open(hv_loop *loop, const char *path, unsigned flags,
+                    GError **err);
+void hv_blk_close(hv_blk *b);
+
+uint64_t hv_blk_size(const hv_blk *b);   /* bytes */
+bool hv_blk_readonly(const hv_blk *b);
+const char *hv_blk_engine(const hv_blk *b);  /* "io_uring" / "threads" */
+
+/* Return 0 when queued, -errno when it could not even be queued (then the
+ * callback does not run). Reads past the end of the backing file return
+ * zeros; writes on a read-only backend complete with -EROFS. */
+int hv_blk_readv(hv_blk *b, uint64_t off, const struct iovec *iov, int iovcnt,
+                 hv_blk_cb cb, void *opaque);
+int hv_blk_writev(hv_blk *b, uint64_t off, const struct iovec *iov,
+                  int iovcnt, hv_blk_cb cb, void *opaque);
+/* Durable once the callback reports 0 (fdatasync / io_uring FSYNC). */
+int hv_blk_flush(hv_blk *b, hv_blk_cb cb, void *opaque);
+/* Hole punch (files) or BLKDISCARD (block devices); advisory. */
+int hv_blk_discard(hv_blk *b, uint64_t off, uint64_t len, hv_blk_cb cb,
+                   void *opaque);
+
+#endif

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* Umbrella header for libhvmemu. */
+#ifndef HVMEMU_HVMEMU_H
+#define HVMEMU_HVMEMU_H
+
+#include "hvmemu/loop.h"
+#include "hvmemu/region.h"
+#include "hvmemu/ctx.h"
+#include "hvmemu/device.h"
+#include "hvmemu/pci.h"
+#include "hvmemu/block.h"
+#include "hvmemu/memhost.h"
+#include "hvmemu/xen.h"
+
+#define HVMEMU_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Xen host: attaches to an HVM domain as an ioreq server and serves it.
+ * This header exposes no Xen types; the implementation in ioreq/ is the only
+ * code that includes Xen's headers.
+ *
+ * Order of use: hv_xen_attach → hv_ctx_new(hv_xen_host_ops(), xen, loop) →
+ * hv_xen_set_ctx → create devices (their regions are claimed at once) →
+ * hv_xen_enable → hv_loop_run → hv_xen_detach.
+ */
+#ifndef HVMEMU_XEN_H
+#define HVMEMU_XEN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+#include "hvmemu/ctx.h"
+#include "hvmemu/loop.h"
+
+typedef struct hv_xen hv_xen;
+
+typedef struct hv_xen_opts {
+    unsigned poll_us;     /* busy-poll the ioreq pages this long before
+                             blocking on the event channel (0 = never) */
+    bool no_bufioreq;     /* do not use the buffered ring */
+    unsigned trace;       /* print the first N requests step by step */
+} hv_xen_opts;
+
+hv_xen *hv_xen_attach(uint32_t domid, hv_loop *loop, const hv_xen_opts *opts,
+                      GError **err);
+const hv_host_ops *hv_xen_host_ops(void);
+void hv_xen_set_ctx(hv_xen *x, hv_ctx *ctx);
+bool hv_xen_enable(hv_xen *x, GError **err);
+/* Completes/releases in-flight requests, disables and destroys the server,
+ * closes handles. Safe on a dead domain. */
+void hv_xen_detach(hv_xen *x);
+
+/* Statistics for the summary table. */
+typedef struct hv_xen_stats {
+    uint64_t reqs[16];    /* by IOREQ type */
+    uint64_t bufreqs;
+    uint64_t notifies;
+    uint64_t guest_gone;
+} hv_xen_stats;
+void hv_xen_get_stats(const hv_xen *x, hv_xen_stats *st);
+
+#endif

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's life: attach to the guest, create devices, enable the ioreq
+ * server, serve until SIGINT/SIGTERM or guest death, tear down in the order
+ * that never leaves a vCPU waiting: devices quiesce first (backend I/O
+ * drained, IRQs lowered, ranges released), then the Xen host completes any
+ * request still in its slots and destroys the server.
+ */
+#define G_LOG_DOMAIN "hvmemu"
+#include <signal.h>
+#include <stdio.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "hvmemu/hvmemu.h"
+#include "tools/hvmemu/daemon.h"
+#include "tools/hvmemu/devices.h"
+
+typedef struct daemon_signals {
+    int fd;
+    hv_watch *watch;
+    hv_loop *loop;
+} daemon_signals;
+
+static void on_signal(void *opaque, uint32_t events)
+{
+    daemon_signals *s = opaque;
+    struct signalfd_siginfo si;
+
+    if (read(s->fd, &si, sizeof(si)) != sizeof(si)) {
+        return;
+    }
+    g_message("%s: shutting down", strsignal((int)si.ssi_signo));
+    hv_loop_quit(s->loop, 0);
+}
+
+static bool signals_init(daemon_signals *s, hv_loop *loop)
+{
+    sigset_t set;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    /* Blocked so they arrive only through the signalfd, in the loop. */
+    if (sigprocmask(SIG_BLOCK, &set, NULL) < 0) {
+        return false;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    s->loop = loop;
+    s->fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (s->fd < 0) {
+        return false;
+    }
+    s->watch = hv_loop_add_fd(loop, s->fd, on_signal, s);
+    return s->watch != NULL;
+}
+
+static void signals_fini(daemon_signals *s)
+{
+    if (s->watch) {
+        hv_loop_remove(s->loop, s->watch);
+    }
+    if (s->fd >= 0) {
+        close(s->fd);
+    }
+}
+
+static void print_ready(const hvmemu_options *o, hv_ctx *ctx)
+{
+    printf("hvmemu: serving domain %u:", o->domid);
+    for (unsigned i = 0; hv_builtin_classes[i]; i++) {
+        hv_device *dev;
+        for (unsigned n = 0;
+             (dev = hv_ctx_find_device(ctx, hv_builtin_classes[i]->name, n));
+             n++) {
+            printf(" %s", dev->id);
+        }
+    }
+    printf("\nhvmemu: READY\n");
+    fflush(stdout);
+}
+
+static int error_status(const GError *err)
+{
+    return err->domain == HV_ERROR && err->code == HV_ERROR_INVAL ? 2 : 1;
+}
+
+int hvmemu_run(const hvmemu_options *o)
+{
+    hv_xen_opts xo = { .poll_us = o->poll_us, .no_bufioreq = o->no_bufioreq,
+                       .trace = o->trace };
+    daemon_signals sig = { .fd = -1 };
+    g_autoptr(GError) err = NULL;
+    hv_loop *loop = hv_loop_new();
+    hv_xen *xen = NULL;
+    hv_ctx *ctx = NULL;
+    int status = 1;
+
+    if (!loop || !signals_init(&sig, loop)) {
+        g_critical("event loop: %s", g_strerror(errno));
+        goto out;
+    }
+    xen = hv_xen_attach(o->domid, loop, &xo, &err);
+    if (!xen) {
+        goto out;
+    }
+    ctx = hv_ctx_new(hv_xen_host_ops(), xen, loop);
+    hv_xen_set_ctx(xen, ctx);
+    if (!hvmemu_create_devices(ctx, o, &err) || !hv_xen_enable(xen, &err)) {
+        goto out;
+    }
+    print_ready(o, ctx);
+    status = hv_loop_run(loop);
+out:
+    if (err) {
+        fprintf(stderr, "hvmemu: %s\n", err->message);
+        status = error_status(err);
+    }
+    if (xen) {
+        hv_xen_set_ctx(xen, NULL);
+    }
+    hv_ctx_free(ctx);
+    if (xen) {
+        hv_xen_detach(xen);
+    }
+    signals_fini(&sig);
+    hv_loop_free(loop);
+    return status;
+}

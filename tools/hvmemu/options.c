@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Option parsing with GOptionContext. --help lists every option and, below
+ * them, every built-in device class with its own options, so the help text
+ * cannot drift from the code.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hvmemu/hvmemu.h"
+#include "tools/hvmemu/options.h"
+
+static int verbosity;
+
+static gboolean count_verbose(const char *name, const char *value,
+                              gpointer data, GError **err)
+{
+    verbosity++;
+    return TRUE;
+}
+
+static char *device_help(void)
+{
+    GString *s = g_string_new("Device classes (--device CLASS,key=value,...):\n");
+
+    for (unsigned i = 0; hv_builtin_classes[i]; i++) {
+        const hv_device_class *c = hv_builtin_classes[i];
+        g_auto(GStrv) lines = g_strsplit(c->options_help ? c->options_help : "",
+                                         "\n", -1);
+        g_string_append_printf(s, "  %-10s %s\n", c->name, c->description);
+        for (unsigned l = 0; lines[l] && *lines[l]; l++) {
+            g_string_append_printf(s, "      %s\n", lines[l]);
+        }
+    }
+    g_string_append(s,
+        "\n--disk SPEC (xl disk syntax, attaches to the PIIX IDE controller):\n"
+        "  file:/srv/guest.img,hda,w   phy:/dev/vg/guest,hdb,r\n"
+        "  format=raw,vdev=hda,access=rw,target=/srv/guest.img\n"
+        "\n--nic SPEC (xl vif syntax): mac=00:16:3e:xx:xx:xx,bridge=xenbr0,"
+        "model=e1000\n"
+        "\nExit status: 0 on SIGINT/SIGTERM or guest shutdown, 1 on a "
+        "runtime error,\n2 on a bad option.\n");
+    return g_string_free(s, FALSE);
+}
+
+static bool parse_u32(const char *what, const char *text, uint32_t max,
+                      uint32_t *out)
+{
+    guint64 v;
+
+    if (!text || !g_ascii_string_to_unsigned(text, 10, 0, max, &v, NULL)) {
+        fprintf(stderr, "hvmemu: %s: '%s' is not a number in [0, %u]\n",
+                what, text ? text : "", max);
+        return false;
+    }
+    *out = (uint32_t)v;
+    return true;
+}
+
+static bool check_options(hvmemu_options *o, const char *domid,
+                          const char *poll, const char *trace)
+{
+    if (!domid) {
+        fprintf(stderr, "hvmemu: --domid is required (see --help)\n");
+        return false;
+    }
+    /* DOMID_FIRST_RESERVED is 0x7ff0; dom0 is never an HVM guest. */
+    if (!parse_u32("--domid", domid, 0x7fef, &o->domid)) {
+        return false;
+    }
+    if (o->domid == 0) {
+        fprintf(stderr, "hvmemu: --domid 0 is dom0, not an HVM guest\n");
+        return false;
+    }
+    if ((poll && !parse_u32("--poll-us", poll, 1000000, &o->poll_us)) ||
+        (trace && !parse_u32("--trace", trace, 1000000, &o->trace))) {
+        return false;
+    }
+    if (!o->devices && !o->disks && !o->nics) {
+        fprintf(stderr, "hvmemu: nothing to emulate: give --disk, --nic "
+                "or --device\n");
+        return false;
+    }
+    return true;
+}
+
+bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
+{
+    g_autofree char *domid = NULL, *poll = NULL, *trace = NULL;
+    gboolean version = FALSE, no_buf = FALSE;
+    GOptionEntry entries[] = {
+        { "domid", 'd', 0, G_OPTION_ARG_STRING, &domid,
+          "HVM guest to serve (required)", "N" },
+        { "disk", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->disks,
+          "Emulate an IDE disk (xl disk spec; repeatable)", "SPEC" },
+        { "nic", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->nics,
+          "Emulate an e1000 NIC (xl vif spec; repeatable)", "SPEC" },
+        { "device", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->devices,
+          "Add a device: CLASS[,key=value...] (repeatable)", "SPEC" },
+        { "poll-us", 0, 0, G_OPTION_ARG_STRING, &poll,
+          "Busy-poll for new requests this long before sleeping "
+          "(default 0)", "US" },
+        { "trace", 0, 0, G_OPTION_ARG_STRING, &trace,
+          "Print the first N requests step by step", "N" },
+        { "no-bufioreq", 0, 0, G_OPTION_ARG_NONE, &no_buf,
+          "Do not use Xen's buffered ioreq ring", NULL },
+        { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
+          (gpointer)count_verbose, "More log output (repeat for debug)",
+          NULL },
+        { "version", 'V', 0, G_OPTION_ARG_NONE, &version,
+          "Print the version and exit", NULL },
+        { NULL },
+    };
+    g_autoptr(GOptionContext) oc =
+        g_option_context_new("- standalone Xen device model (ioreq server)");
+    g_autofree char *help = device_help();
+    g_autoptr(GError) err = NULL;
+
+    g_option_context_add_main_entries(oc, entries, NULL);
+    g_option_context_set_description(oc, help);
+    if (!g_option_context_parse(oc, &argc, &argv, &err)) {
+        fprintf(stderr, "hvmemu: %s\n", err->message);
+        return false;
+    }
+    if (version) {
+        printf("hvmemu %s\n", HVMEMU_VERSION);
+        exit(0);
+    }
+    if (argc > 1) {
+        fprintf(stderr, "hvmemu: unexpected argument '%s'\n", argv[1]);
+        return false;
+    }
+    o->no_bufioreq = no_buf;
+    o->verbosity = verbosity;
+    return check_options(o, domid, poll, trace);
+}
+
+void hvmemu_free_options(hvmemu_options *o)
+{
+    g_strfreev(o->devices);
+    g_strfreev(o->disks);
+    g_strfreev(o->nics);
+}

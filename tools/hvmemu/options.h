@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line options of the hvmemu daemon. */
+#ifndef HVMEMU_TOOL_OPTIONS_H
+#define HVMEMU_TOOL_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct hvmemu_options {
+    uint32_t domid;
+    char **devices;   /* --device CLASS,key=value... */
+    char **disks;     /* --disk xl-style disk spec */
+    char **nics;      /* --nic xl-style vif spec */
+    unsigned poll_us;
+    unsigned trace;
+    bool no_bufioreq;
+    int verbosity;
+} hvmemu_options;
+
+/* Parses argv. On a usage error prints one line naming the problem and
+ * returns false (the caller exits 2). --help/--version exit 0 inside. */
+bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o);
+void hvmemu_free_options(hvmemu_options *o);
+
+#endif
