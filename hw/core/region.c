@@ -242,6 +242,13 @@ uint64_t hv_region_len(const hv_region *r) { return r->len; }
 bool hv_region_enabled(const hv_region *r) { return r->enabled; }
 const char *hv_region_name(const hv_region *r) { return r->name; }
 
+const char *hv_region_name_at(hv_ctx *ctx, hv_space space, uint64_t addr)
+{
+    hv_region *r = space < HV_SPACE_COUNT ? active_find(ctx, space, addr)
+                                          : NULL;
+    return r ? r->name : NULL;
+}
+
 /* ---- width adaptation ---- */
 
 static bool is_pow2_size(unsigned size)

@@ -71,6 +71,8 @@ uint64_t hv_region_base(const hv_region *r);
 uint64_t hv_region_len(const hv_region *r);
 bool hv_region_enabled(const hv_region *r);
 const char *hv_region_name(const hv_region *r);
+/* Name of the enabled region covering @addr, or NULL (for traces). */
+const char *hv_region_name_at(hv_ctx *ctx, hv_space space, uint64_t addr);
 
 /*
  * Dispatch one access (size 1, 2, 4 or 8) to whatever region covers it.

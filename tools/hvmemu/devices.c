@@ -10,6 +10,36 @@
 #include "hvmemu/hvmemu.h"
 #include "tools/hvmemu/devices.h"
 
+bool hvmemu_check_device_specs(const hvmemu_options *o);
+
+/*
+ * Dry run: create every device on an in-memory host and destroy it again,
+ * so a bad option is reported (exit 2) before hvmemu touches Xen.
+ */
+static int dry_run(const hvmemu_options *o)
+{
+    hv_memhost *mh = hv_memhost_new(4096);
+    hv_loop *loop = hv_loop_new();
+    hv_ctx *ctx = hv_ctx_new(hv_memhost_ops(), mh, loop);
+    g_autoptr(GError) err = NULL;
+    int status = 0;
+
+    if (!hvmemu_create_devices(ctx, o, &err)) {
+        fprintf(stderr, "hvmemu: %s\n", err->message);
+        status = err->domain == HV_ERROR && err->code == HV_ERROR_INVAL ? 2
+                                                                       : 1;
+    }
+    hv_ctx_free(ctx);
+    hv_loop_free(loop);
+    hv_memhost_free(mh);
+    return status;
+}
+
+int hvmemu_check_devices(const hvmemu_options *o)
+{
+    return hvmemu_check_device_specs(o) ? dry_run(o) : 2;
+}
+
 bool hvmemu_check_device_specs(const hvmemu_options *o)
 {
     for (char **d = o->devices; d && *d; d++) {

@@ -5,8 +5,10 @@
 #include "hvmemu/ctx.h"
 #include "tools/hvmemu/options.h"
 
-/* Cheap checks before touching Xen: class names exist, specs parse. */
-bool hvmemu_check_device_specs(const hvmemu_options *o);
+/* Checks before touching Xen: class names exist, specs parse, and every
+ * device can be created on an in-memory host. Returns an exit status:
+ * 0 fine, 2 bad option, 1 other error (e.g. a disk that cannot be opened). */
+int hvmemu_check_devices(const hvmemu_options *o);
 bool hvmemu_create_devices(hv_ctx *ctx, const hvmemu_options *o,
                            GError **err);
 

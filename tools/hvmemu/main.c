@@ -12,13 +12,15 @@ int main(int argc, char **argv)
     hvmemu_options o = { 0 };
     int status;
 
-    if (!hvmemu_parse_options(argc, argv, &o) ||
-        !hvmemu_check_device_specs(&o)) {
+    if (!hvmemu_parse_options(argc, argv, &o)) {
         hvmemu_free_options(&o);
         return 2;
     }
     hvmemu_log_init(o.verbosity);
-    status = hvmemu_run(&o);
+    status = hvmemu_check_devices(&o);
+    if (status == 0) {
+        status = hvmemu_run(&o);
+    }
     hvmemu_free_options(&o);
     return status;
 }

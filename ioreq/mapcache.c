@@ -1,0 +1,241 @@
+/* SPDX-License-Identifier: MIT */
+/* Guest-memory map cache: aligned buckets, LRU eviction; see mapcache.h. */
+#define G_LOG_DOMAIN "ioreq"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "ioreq/mapcache.h"
+
+#define IOREQ_MAPCACHE_MAX_PAGES                                               \
+    (1u << (IOREQ_MAPCACHE_MAX_BUCKET_SHIFT - IOREQ_PAGE_SHIFT))
+
+typedef struct ioreq_bucket {
+    uint8_t *va;                                   /* NULL = slot free */
+    uint64_t index;                                /* gpa >> bucket shift */
+    uint64_t last_use;                             /* LRU clock */
+    uint64_t valid[IOREQ_MAPCACHE_MAX_PAGES / 64]; /* page mapped OK */
+} ioreq_bucket;
+
+struct ioreq_mapcache {
+    ioreq_map_fn map;
+    ioreq_unmap_fn unmap;
+    void *opaque;
+    unsigned shift; /* log2 bucket size */
+    size_t npages;  /* pages per bucket */
+    unsigned nbuckets;
+    uint64_t clock;
+    ioreq_bucket *buckets;
+    ioreq_mapcache_stats stats;
+};
+
+ioreq_mapcache *ioreq_mapcache_new(ioreq_map_fn map, ioreq_unmap_fn unmap,
+                                   void *opaque, unsigned bucket_shift,
+                                   unsigned nbuckets)
+{
+    ioreq_mapcache *mc;
+
+    g_return_val_if_fail(map && unmap, NULL);
+    g_return_val_if_fail(bucket_shift >= IOREQ_PAGE_SHIFT &&
+                             bucket_shift <= IOREQ_MAPCACHE_MAX_BUCKET_SHIFT,
+                         NULL);
+    g_return_val_if_fail(nbuckets >= 1, NULL);
+
+    mc = g_new0(ioreq_mapcache, 1);
+    mc->map = map;
+    mc->unmap = unmap;
+    mc->opaque = opaque;
+    mc->shift = bucket_shift;
+    mc->npages = (size_t)1 << (bucket_shift - IOREQ_PAGE_SHIFT);
+    mc->nbuckets = nbuckets;
+    mc->buckets = g_new0(ioreq_bucket, nbuckets);
+    return mc;
+}
+
+static void ioreq_bucket_drop(ioreq_mapcache *mc, ioreq_bucket *b)
+{
+    if (b->va) {
+        mc->unmap(mc->opaque, b->va, mc->npages);
+        b->va = NULL;
+    }
+}
+
+void ioreq_mapcache_invalidate(ioreq_mapcache *mc)
+{
+    if (!mc) {
+        return;
+    }
+    for (unsigned i = 0; i < mc->nbuckets; i++) {
+        ioreq_bucket_drop(mc, &mc->buckets[i]);
+    }
+}
+
+void ioreq_mapcache_free(ioreq_mapcache *mc)
+{
+    if (!mc) {
+        return;
+    }
+    ioreq_mapcache_invalidate(mc);
+    g_free(mc->buckets);
+    g_free(mc);
+}
+
+/* A free slot if there is one, otherwise the least recently used. */
+static ioreq_bucket *ioreq_bucket_victim(ioreq_mapcache *mc)
+{
+    ioreq_bucket *lru = &mc->buckets[0];
+
+    for (unsigned i = 0; i < mc->nbuckets; i++) {
+        ioreq_bucket *b = &mc->buckets[i];
+
+        if (!b->va) {
+            return b;
+        }
+        if (b->last_use < lru->last_use) {
+            lru = b;
+        }
+    }
+    mc->stats.evictions++;
+    ioreq_bucket_drop(mc, lru);
+    return lru;
+}
+
+static bool ioreq_bucket_map(ioreq_mapcache *mc, ioreq_bucket *b,
+                             uint64_t index)
+{
+    int errs[IOREQ_MAPCACHE_MAX_PAGES];
+    uint64_t first_pfn = index << (mc->shift - IOREQ_PAGE_SHIFT);
+
+    memset(errs, 0, sizeof(errs));
+    b->va = mc->map(mc->opaque, first_pfn, mc->npages, errs);
+    if (!b->va) {
+        g_debug("map of guest pfn 0x%" PRIx64 "+%zu failed", first_pfn,
+                mc->npages);
+        return false;
+    }
+    b->index = index;
+    memset(b->valid, 0, sizeof(b->valid));
+    for (size_t p = 0; p < mc->npages; p++) {
+        if (errs[p] == 0) {
+            b->valid[p / 64] |= 1ULL << (p % 64);
+        }
+    }
+    mc->stats.misses++;
+    return true;
+}
+
+static ioreq_bucket *ioreq_bucket_get(ioreq_mapcache *mc, uint64_t index)
+{
+    ioreq_bucket *b = NULL;
+
+    for (unsigned i = 0; i < mc->nbuckets && !b; i++) {
+        if (mc->buckets[i].va && mc->buckets[i].index == index) {
+            b = &mc->buckets[i];
+            mc->stats.hits++;
+        }
+    }
+    if (!b) {
+        b = ioreq_bucket_victim(mc);
+        if (!ioreq_bucket_map(mc, b, index)) {
+            return NULL;
+        }
+    }
+    b->last_use = ++mc->clock;
+    return b;
+}
+
+static bool ioreq_pages_valid(const ioreq_bucket *b, size_t off, size_t n)
+{
+    size_t first = off >> IOREQ_PAGE_SHIFT;
+    size_t last = (off + n - 1) >> IOREQ_PAGE_SHIFT;
+
+    for (size_t p = first; p <= last; p++) {
+        if (!(b->valid[p / 64] & (1ULL << (p % 64)))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Walk [gpa, gpa+len) bucket by bucket. With @buf NULL only check that
+ * every byte is mapped; otherwise copy. Returns 0 or -EFAULT.
+ */
+static int ioreq_mapcache_walk(ioreq_mapcache *mc, uint64_t gpa, uint8_t *buf,
+                               size_t len, bool to_guest)
+{
+    uint64_t bsize = 1ULL << mc->shift;
+
+    while (len > 0) {
+        uint64_t off = gpa & (bsize - 1);
+        size_t n = (size_t)MIN((uint64_t)len, bsize - off);
+        ioreq_bucket *b = ioreq_bucket_get(mc, gpa >> mc->shift);
+
+        if (!b || !ioreq_pages_valid(b, off, n)) {
+            return -EFAULT;
+        }
+        if (buf && to_guest) {
+            memcpy(b->va + off, buf, n);
+        } else if (buf) {
+            memcpy(buf, b->va + off, n);
+        }
+        gpa += n;
+        len -= n;
+        if (buf) {
+            buf += n;
+        }
+    }
+    return 0;
+}
+
+static int ioreq_mapcache_access(ioreq_mapcache *mc, uint64_t gpa, uint8_t *buf,
+                                 size_t len, bool to_guest)
+{
+    if (len == 0) {
+        return 0;
+    }
+    if (gpa >= IOREQ_GPA_LIMIT || len > IOREQ_GPA_LIMIT - gpa) {
+        mc->stats.faults++;
+        return -EFAULT;
+    }
+    /* Validate the whole range before copying a byte, so a failing access
+     * never leaves a half-written guest buffer behind. */
+    if (ioreq_mapcache_walk(mc, gpa, NULL, len, to_guest) < 0 ||
+        ioreq_mapcache_walk(mc, gpa, buf, len, to_guest) < 0) {
+        mc->stats.faults++;
+        return -EFAULT;
+    }
+    return 0;
+}
+
+int ioreq_mapcache_read(ioreq_mapcache *mc, uint64_t gpa, void *buf, size_t len)
+{
+    return ioreq_mapcache_access(mc, gpa, buf, len, false);
+}
+
+int ioreq_mapcache_write(ioreq_mapcache *mc, uint64_t gpa, const void *buf,
+                         size_t len)
+{
+    /* The walk only reads from @buf when copying to the guest. */
+    return ioreq_mapcache_access(mc, gpa, (uint8_t *)(uintptr_t)buf, len, true);
+}
+
+void ioreq_mapcache_get_stats(const ioreq_mapcache *mc,
+                              ioreq_mapcache_stats *st)
+{
+    *st = mc->stats;
+}
+
+unsigned ioreq_mapcache_mapped(const ioreq_mapcache *mc)
+{
+    unsigned n = 0;
+
+    for (unsigned i = 0; i < mc->nbuckets; i++) {
+        n += mc->buckets[i].va != NULL;
+    }
+    return n;
+}

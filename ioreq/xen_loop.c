@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Xen side of the event loop: the event-channel fd wakes us, we find
+ * the vCPU whose slot it signals, service it, drain the buffered ring and
+ * notify. A timer watches for the domain's death.
+ */
+#define G_LOG_DOMAIN "ioreq"
+
+#include <errno.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+
+#include "ioreq/bufring.h"
+#include "ioreq/dispatch.h"
+#include "ioreq/trace.h"
+#include "ioreq/xen_int.h"
+
+/* Buffered entries per wake-up: a full ring, then let others run. */
+#define IOREQ_BUF_BUDGET IOREQ_BUFFER_SLOT_NUM
+/* Requests one busy-poll burst may serve before returning to epoll. */
+#define IOREQ_POLL_MAX_REQS 4096u
+
+static void ioreq_xen_count(hv_xen *x, const ioreq_t *req)
+{
+    x->stats.reqs[req->type < 16 ? req->type : 15]++;
+}
+
+static void ioreq_xen_trace(hv_xen *x, int vcpu, const ioreq_t *req,
+                            ioreq_status st)
+{
+    char target[64];
+    GString *line;
+
+    if (x->traced >= x->opts.trace) {
+        return;
+    }
+    x->traced++;
+    ioreq_trace_target(x->ctx, req, target, sizeof(target));
+    line = g_string_new("[ioreq] ");
+    ioreq_trace_format(line, vcpu, req, target[0] ? target : NULL, st);
+    printf("%s\n", line->str);
+    if (x->traced == x->opts.trace) {
+        printf("[ioreq] (trace limit of %u requests reached)\n", x->opts.trace);
+    }
+    fflush(stdout);
+    g_string_free(line, TRUE);
+}
+
+static void ioreq_xen_on_bufreq(void *opaque, const ioreq_t *req,
+                                ioreq_status st)
+{
+    hv_xen *x = opaque;
+
+    x->stats.bufreqs++;
+    ioreq_xen_count(x, req);
+    ioreq_xen_trace(x, IOREQ_TRACE_BUFRING, req, st);
+}
+
+static unsigned ioreq_xen_drain(hv_xen *x)
+{
+    if (!x->bufpage) {
+        return 0;
+    }
+    return ioreq_bufring_drain(x->bufpage, &x->env, IOREQ_BUF_BUDGET,
+                               ioreq_xen_on_bufreq, x);
+}
+
+static void ioreq_xen_notify(hv_xen *x, int port)
+{
+    if (xenevtchn_notify(x->xce, port) < 0) {
+        g_debug("xenevtchn_notify(%d): %s", port, g_strerror(errno));
+        return;
+    }
+    x->stats.notifies++;
+}
+
+static bool ioreq_xen_service_vcpu(hv_xen *x, unsigned v)
+{
+    ioreq_t done;
+    ioreq_status st;
+
+    if (!ioreq_slot_service(&x->shared->vcpu_ioreq[v], &x->env, &done, &st)) {
+        return false;
+    }
+    ioreq_xen_notify(x, x->vcpu_port[v]);
+    ioreq_xen_count(x, &done);
+    ioreq_xen_trace(x, (int)v, &done, st);
+    return true;
+}
+
+unsigned ioreq_xen_service_all(hv_xen *x)
+{
+    unsigned n = 0;
+
+    for (unsigned v = 0; v < x->nr_vcpus; v++) {
+        n += ioreq_xen_service_vcpu(x, v);
+    }
+    return n + ioreq_xen_drain(x);
+}
+
+void ioreq_xen_release_slots(hv_xen *x)
+{
+    for (unsigned v = 0; x->shared && v < x->nr_vcpus; v++) {
+        if (ioreq_slot_release(&x->shared->vcpu_ioreq[v]) &&
+            x->vcpu_port[v] != IOREQ_NO_PORT) {
+            g_debug("vcpu%u: in-flight request released at teardown", v);
+            ioreq_xen_notify(x, x->vcpu_port[v]);
+        }
+    }
+}
+
+static inline void ioreq_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+/*
+ * hv_xen_opts.poll_us: keep looking at the pages for a while after the
+ * last request. A guest issuing back-to-back accesses then finds us
+ * awake, saving the epoll wake-up on its round trip (benchmarks).
+ */
+static void ioreq_xen_busy_poll(hv_xen *x)
+{
+    uint64_t window = (uint64_t)x->opts.poll_us * 1000;
+    uint64_t deadline = hv_now_ns() + window;
+    unsigned served = 0;
+
+    while (served < IOREQ_POLL_MAX_REQS && !hv_loop_quitting(x->loop)) {
+        unsigned n = ioreq_xen_service_all(x);
+
+        if (n > 0) {
+            served += n;
+            deadline = hv_now_ns() + window;
+        } else if (hv_now_ns() >= deadline) {
+            break;
+        } else {
+            ioreq_cpu_relax();
+        }
+    }
+}
+
+static int ioreq_xen_vcpu_of_port(const hv_xen *x, int port)
+{
+    for (unsigned v = 0; v < x->nr_vcpus; v++) {
+        if (x->vcpu_port[v] == port) {
+            return (int)v;
+        }
+    }
+    return -1;
+}
+
+/* The event channel failed: stop serving; 0 if the domain simply died. */
+static void ioreq_xen_channel_error(hv_xen *x, const char *what, int e)
+{
+    const char *why;
+
+    if (ioreq_xen_domain_gone(x, &why)) {
+        g_message("domain %u %s; stopping", x->domid, why);
+        x->dead = true;
+        x->stats.guest_gone++;
+        hv_loop_quit(x->loop, 0);
+        return;
+    }
+    g_warning("%s: %s; stopping", what, g_strerror(e));
+    hv_loop_quit(x->loop, 1);
+}
+
+static void ioreq_xen_on_evtchn(void *opaque, uint32_t events)
+{
+    hv_xen *x = opaque;
+    xenevtchn_port_or_error_t port;
+    int v;
+
+    if (!(events & EPOLLIN)) {
+        ioreq_xen_channel_error(x, "event channel fd", EIO);
+        return;
+    }
+    port = xenevtchn_pending(x->xce);
+    if (port < 0) {
+        ioreq_xen_channel_error(x, "xenevtchn_pending", errno);
+        return;
+    }
+    /* Unmask first, so a request that arrives while we work re-signals. */
+    if (xenevtchn_unmask(x->xce, port) < 0) {
+        ioreq_xen_channel_error(x, "xenevtchn_unmask", errno);
+        return;
+    }
+    v = ioreq_xen_vcpu_of_port(x, port);
+    if (v >= 0) {
+        ioreq_xen_service_vcpu(x, (unsigned)v);
+    }
+    ioreq_xen_drain(x); /* cheap when empty; the ring has no own timer */
+    if (x->opts.poll_us > 0) {
+        ioreq_xen_busy_poll(x);
+    }
+}
+
+static void ioreq_xen_on_timer(void *opaque)
+{
+    hv_xen *x = opaque;
+    const char *why;
+
+    if (ioreq_xen_domain_gone(x, &why)) {
+        g_message("domain %u %s; stopping", x->domid, why);
+        x->dead = true;
+        x->stats.guest_gone++;
+        hv_loop_quit(x->loop, 0);
+        return;
+    }
+    hv_timer_arm_ns(x->death_timer, IOREQ_DEATH_POLL_NS);
+}
+
+bool ioreq_xen_loop_start(hv_xen *x, GError **err)
+{
+    int fd = xenevtchn_fd(x->xce);
+
+    if (fd < 0) {
+        ioreq_xen_set_error(err, HV_ERROR_IO, errno, "xenevtchn_fd");
+        return false;
+    }
+    x->watch = hv_loop_add_fd(x->loop, fd, ioreq_xen_on_evtchn, x);
+    if (!x->watch) {
+        ioreq_xen_set_error(err, HV_ERROR_IO, errno,
+                            "adding the event channel to the loop");
+        return false;
+    }
+    x->death_timer = hv_timer_new(x->loop, ioreq_xen_on_timer, x);
+    if (!x->death_timer) {
+        ioreq_xen_set_error(err, HV_ERROR_IO, errno, "domain-death timer");
+        ioreq_xen_loop_stop(x);
+        return false;
+    }
+    hv_timer_arm_ns(x->death_timer, IOREQ_DEATH_POLL_NS);
+    return true;
+}
+
+void ioreq_xen_loop_stop(hv_xen *x)
+{
+    if (x->watch) {
+        hv_loop_remove(x->loop, x->watch);
+        x->watch = NULL;
+    }
+    if (x->death_timer) {
+        hv_timer_free(x->death_timer);
+        x->death_timer = NULL;
+    }
+}
