@@ -6,8 +6,10 @@
 #include "hvmemu/device.h"
 
 extern const hv_device_class testdev_class;
+extern const hv_device_class e1000_class;
 
 const hv_device_class *const hv_builtin_classes[] = {
+    &e1000_class,
     &testdev_class,
     NULL,
 };

@@ -9,6 +9,7 @@
 #include "hvmemu/device.h"
 #include "hvmemu/pci.h"
 #include "hvmemu/block.h"
+#include "hvmemu/net.h"
 #include "hvmemu/memhost.h"
 #include "hvmemu/xen.h"
 

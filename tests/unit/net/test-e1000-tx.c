@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/* e1000 transmit: frames the guest queues arrive byte-exact at the peer
+ * and in the capture; DD write-back and interrupts; padding; VLAN
+ * insertion; checksum offload and TSO produce checksums that verify. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tests/unit/net/nic-fixture.h"
+
+static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+static void setup(nic *f, gconstpointer data)
+{
+    nic_setup(f, data);
+    nic_tx_init(f, 8);
+}
+
+static void teardown(nic *f, gconstpointer data)
+{
+    nic_teardown(f);
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        p[i] = (uint8_t)(v >> (8 * i));
+    }
+}
+
+/* Context descriptor (SDM 3.3.6). */
+static void tx_context(nic *f, uint8_t ipcss, uint8_t ipcso, uint16_t ipcse,
+                       uint8_t tucss, uint8_t tucso, uint16_t tucse,
+                       uint32_t paylen, uint8_t tucmd, uint8_t hdrlen,
+                       uint16_t mss)
+{
+    uint8_t d[16] = { ipcss, ipcso, 0, 0, tucss, tucso };
+
+    put_le(d + 2, ipcse, 2);
+    put_le(d + 6, tucse, 2);
+    put_le(d + 8, paylen | (uint32_t)tucmd << 24, 4);  /* DTYP 0 */
+    d[11] |= E1000_TXD_CMD_DEXT;
+    d[13] = hdrlen;
+    put_le(d + 14, mss, 2);
+    nic_tx_raw(f, d);
+}
+
+/* Data descriptor (SDM 3.3.7). */
+static void tx_data(nic *f, uint64_t addr, uint32_t len, uint8_t dcmd,
+                    uint8_t popts)
+{
+    uint8_t d[16] = { 0 };
+
+    put_le(d, addr, 8);
+    put_le(d + 8, len | (uint32_t)E1000_TXD_DTYP_DATA << 20, 4);
+    d[11] = dcmd | E1000_TXD_CMD_DEXT;
+    d[13] = popts;
+    nic_tx_raw(f, d);
+}
+
+static uint8_t desc_status(nic *f, unsigned i)
+{
+    return nic_ram(f, NIC_TX_RING + i * 16)[12];
+}
+
+static GBytes *read_pcap_record(const char *path, unsigned index)
+{
+    g_autofree char *data = NULL;
+    gsize len, off = 24;
+
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    g_assert_cmpuint(len, >=, 24);
+    g_assert_cmphex(*(uint32_t *)data, ==, 0xa1b2c3d4);
+    g_assert_cmpuint(*(uint32_t *)(data + 20), ==, 1);     /* Ethernet */
+    for (unsigned i = 0; off + 16 <= len; i++) {
+        uint32_t incl = *(uint32_t *)(data + off + 8);
+        if (i == index) {
+            g_assert_cmpuint(off + 16 + incl, <=, len);
+            return g_bytes_new(data + off + 16, incl);
+        }
+        off += 16 + incl;
+    }
+    return NULL;
+}
+
+static void test_legacy(nic *f, gconstpointer data)
+{
+    uint8_t frame[256], got[2048];
+    size_t len = build_udp4(frame, peer_mac, 100);
+    g_autoptr(GBytes) cap = NULL;
+
+    memcpy(nic_ram(f, NIC_TX_BUF), frame, len);
+    nic_wr(f, E1000_IMS, E1000_ICR_TXDW);
+    /* Two buffers, status reported for the last. */
+    nic_tx_legacy(f, NIC_TX_BUF, 50, 0, 0, 0, 0);
+    nic_tx_legacy(f, NIC_TX_BUF + 50, (uint16_t)(len - 50),
+                  E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS,
+                  0, 0, 0);
+    nic_tx_doorbell(f);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, (int)len);
+    g_assert_cmpmem(got, len, frame, len);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, -1);
+    g_assert_cmpuint(nic_rd(f, E1000_TDH), ==, 2);
+    g_assert_cmphex(desc_status(f, 0), ==, 0);
+    g_assert_cmphex(desc_status(f, 1), ==, E1000_TXD_STAT_DD);
+    g_assert_cmpuint(nic_intx(f), ==, 1);
+    g_assert_cmphex(nic_rd(f, E1000_ICR), ==, E1000_ICR_TXDW | E1000_ICR_TXQE);
+    g_assert_cmpuint(nic_intx(f), ==, 0);
+    /* Statistics, read-to-clear. */
+    g_assert_cmpuint(nic_rd(f, E1000_GPTC), ==, 1);
+    g_assert_cmpuint(nic_rd(f, E1000_GPTC), ==, 0);
+    g_assert_cmpuint(nic_rd(f, E1000_GOTCL), ==, len + 4);
+    g_assert_cmpuint(nic_rd(f, E1000_GOTCH), ==, 0);
+    g_assert_cmpuint(nic_rd(f, E1000_GOTCL), ==, 0);
+    /* The capture has it, byte-exact. */
+    cap = read_pcap_record(f->pcap, 0);
+    g_assert_nonnull(cap);
+    g_assert_cmpmem(g_bytes_get_data(cap, NULL), g_bytes_get_size(cap),
+                    frame, len);
+}
+
+static void test_padding(nic *f, gconstpointer data)
+{
+    uint8_t got[128], zeros[60] = { 0 };
+
+    memset(nic_ram(f, NIC_TX_BUF), 0xab, 20);
+    nic_tx_legacy(f, NIC_TX_BUF, 20, E1000_TXD_CMD_EOP, 0, 0, 0);
+    nic_tx_doorbell(f);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, 60);
+    g_assert_cmpmem(got + 20, 40, zeros, 40);
+    /* Without TCTL.PSP the frame goes as it is. */
+    nic_wr(f, E1000_TCTL, E1000_TCTL_EN);
+    nic_tx_legacy(f, NIC_TX_BUF, 20, E1000_TXD_CMD_EOP, 0, 0, 0);
+    nic_tx_doorbell(f);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, 20);
+    /* A descriptor ring stopped by TCTL.EN = 0 sends nothing. */
+    nic_wr(f, E1000_TCTL, 0);
+    nic_tx_legacy(f, NIC_TX_BUF, 20, E1000_TXD_CMD_EOP, 0, 0, 0);
+    nic_tx_doorbell(f);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, -1);
+    nic_wr(f, E1000_TCTL, E1000_TCTL_EN);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, 20);
+}
+
+static void test_vlan(nic *f, gconstpointer data)
+{
+    uint8_t frame[256], got[256];
+    size_t len = build_udp4(frame, peer_mac, 64);
+
+    memcpy(nic_ram(f, NIC_TX_BUF), frame, len);
+    nic_wr(f, E1000_CTRL, nic_rd(f, E1000_CTRL) | E1000_CTRL_VME);
+    nic_tx_legacy(f, NIC_TX_BUF, (uint16_t)len,
+                  E1000_TXD_CMD_EOP | E1000_TXD_CMD_VLE, 0, 0, 0x2123);
+    nic_tx_doorbell(f);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, (int)len + 4);
+    g_assert_cmpmem(got, 12, frame, 12);
+    g_assert_cmpmem(got + 12, 4, "\x81\x00\x21\x23", 4);
+    g_assert_cmpmem(got + 16, len - 12, frame + 12, len - 12);
+}
+
+/* IP + UDP checksum offload via a context descriptor, as Linux does it:
+ * IP checksum 0, UDP checksum = pseudo-header sum (with length). */
+static void test_csum_offload(nic *f, gconstpointer data)
+{
+    uint8_t frame[512], got[512];
+    size_t len = build_udp4(frame, peer_mac, 301);
+    uint8_t *g = nic_ram(f, NIC_TX_BUF);
+    uint16_t ps = pseudo_sum(frame + 14, 17, (uint16_t)(len - 34));
+
+    memcpy(g, frame, len);
+    g[24] = g[25] = 0;
+    g[40] = ps >> 8;
+    g[41] = ps & 0xff;
+    tx_context(f, 14, 24, 33, 34, 40, 0, 0, E1000_TXD_TUCMD_IP, 0, 0);
+    tx_data(f, NIC_TX_BUF, (uint32_t)len, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS,
+            E1000_TXD_POPTS_IXSM | E1000_TXD_POPTS_TXSM);
+    nic_tx_doorbell(f);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, (int)len);
+    g_assert_true(ip4_csum_ok(got, len));
+    g_assert_true(l4_csum_ok(got, len));
+    g_assert_cmpmem(got, len, frame, len);
+    g_assert_cmphex(desc_status(f, 1), ==, E1000_TXD_STAT_DD);
+}
+
+/* Legacy descriptor checksum insertion: CSS/CSO (SDM 3.3.3.1). */
+static void test_legacy_ic(nic *f, gconstpointer data)
+{
+    uint8_t frame[512], got[512];
+    size_t len = build_tcp4(frame, peer_mac, 77);
+    uint8_t *g = nic_ram(f, NIC_TX_BUF);
+    uint16_t ps = pseudo_sum(frame + 14, 6, (uint16_t)(len - 34));
+
+    memcpy(g, frame, len);
+    g[50] = ps >> 8;
+    g[51] = ps & 0xff;
+    nic_tx_legacy(f, NIC_TX_BUF, (uint16_t)len,
+                  E1000_TXD_CMD_EOP | E1000_TXD_CMD_IC, 50, 34, 0);
+    nic_tx_doorbell(f);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, (int)len);
+    g_assert_true(l4_csum_ok(got, len));
+    g_assert_cmpmem(got, len, frame, len);
+}
+
+static void check_segment(const uint8_t *seg, size_t len, const uint8_t *orig,
+                          unsigned i, unsigned nsegs, size_t mss)
+{
+    const uint8_t *ip = seg + 14, *tcp = seg + 34;
+    uint32_t seq = (uint32_t)tcp[4] << 24 | tcp[5] << 16 | tcp[6] << 8 |
+                   tcp[7];
+
+    g_assert_cmpuint(len, ==, 54 + mss);
+    g_assert_cmpuint((unsigned)(ip[2] << 8 | ip[3]), ==, 40 + mss);
+    g_assert_cmpuint((unsigned)(ip[4] << 8 | ip[5]), ==, 0x1234 + i);
+    g_assert_cmpuint(seq, ==, 65536 + i * mss);
+    g_assert_cmphex(tcp[13], ==, i + 1 == nsegs ? 0x19 : 0x10);
+    g_assert_true(ip4_csum_ok(seg, len));
+    g_assert_true(l4_csum_ok(seg, len));
+    g_assert_cmpmem(seg + 54, mss, orig + 54 + i * mss, mss);
+}
+
+static void test_tso(nic *f, gconstpointer data)
+{
+    enum { PAY = 3000, MSS = 1000 };
+    static uint8_t frame[4096], got[4096];
+    size_t len = build_tcp4(frame, peer_mac, PAY);
+    uint8_t *g = nic_ram(f, NIC_TX_BUF);
+    uint16_t ps = pseudo_sum(frame + 14, 6, 0);
+    int n;
+
+    /* The guest's TSO header: IP length and checksum 0, TCP checksum the
+     * pseudo-header sum without length (SDM 3.5.1). */
+    memcpy(g, frame, len);
+    g[16] = g[17] = 0;
+    g[24] = g[25] = 0;
+    g[50] = ps >> 8;
+    g[51] = ps & 0xff;
+    nic_tx_init(f, 16);
+    tx_context(f, 14, 24, 33, 34, 50, 0, PAY,
+               E1000_TXD_TUCMD_IP | E1000_TXD_TUCMD_TCP | E1000_TXD_CMD_TSE,
+               54, MSS);
+    tx_data(f, NIC_TX_BUF, 54, E1000_TXD_CMD_TSE, 3);
+    tx_data(f, NIC_TX_BUF + 54, 1500, E1000_TXD_CMD_TSE, 3);
+    tx_data(f, NIC_TX_BUF + 1554, 1500, E1000_TXD_CMD_TSE |
+            E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS, 3);
+    nic_tx_doorbell(f);
+    for (unsigned i = 0; i < 3; i++) {
+        n = nic_peer_recv(f, got, sizeof(got));
+        g_assert_cmpint(n, >, 0);
+        check_segment(got, (size_t)n, frame, i, 3, MSS);
+    }
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, -1);
+    g_assert_cmpuint(nic_rd(f, E1000_TSCTC), ==, 1);
+    g_assert_cmpuint(nic_rd(f, E1000_GPTC), ==, 3);
+}
+
+/* TSO whose payload is not a multiple of MSS: short last segment. */
+static void test_tso_tail(nic *f, gconstpointer data)
+{
+    enum { PAY = 2500, MSS = 1448 };
+    static uint8_t frame[4096], got[4096];
+    size_t len = build_tcp4(frame, peer_mac, PAY);
+    uint8_t *g = nic_ram(f, NIC_TX_BUF);
+    uint16_t ps = pseudo_sum(frame + 14, 6, 0);
+    int n;
+
+    memcpy(g, frame, len);
+    g[24] = g[25] = 0;
+    g[50] = ps >> 8;
+    g[51] = ps & 0xff;
+    tx_context(f, 14, 24, 33, 34, 50, 0, PAY,
+               E1000_TXD_TUCMD_IP | E1000_TXD_TUCMD_TCP, 54, MSS);
+    tx_data(f, NIC_TX_BUF, (uint32_t)len, E1000_TXD_CMD_TSE |
+            E1000_TXD_CMD_EOP, 3);
+    nic_tx_doorbell(f);
+    n = nic_peer_recv(f, got, sizeof(got));
+    check_segment(got, (size_t)n, frame, 0, 2, MSS);
+    n = nic_peer_recv(f, got, sizeof(got));
+    g_assert_cmpint(n, ==, 54 + PAY - MSS);
+    g_assert_true(ip4_csum_ok(got, (size_t)n));
+    g_assert_true(l4_csum_ok(got, (size_t)n));
+    g_assert_cmphex(got[34 + 13], ==, 0x19);
+}
+
+/* TXDW waits for TIDV when the descriptor asks for delay (IDE). */
+static void test_tx_delay(nic *f, gconstpointer data)
+{
+    uint8_t got[128];
+
+    nic_wr(f, E1000_IMS, E1000_ICR_TXDW);
+    nic_wr(f, E1000_TIDV, 2000);   /* ~2 ms */
+    memset(nic_ram(f, NIC_TX_BUF), 0x11, 60);
+    nic_tx_legacy(f, NIC_TX_BUF, 60, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS |
+                  E1000_TXD_CMD_IDE, 0, 0, 0);
+    nic_tx_doorbell(f);
+    g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, 60);
+    g_assert_cmpuint(nic_intx(f), ==, 0);
+    nic_pump(f, 50);
+    g_assert_cmpuint(nic_intx(f), ==, 1);
+    g_assert_true(nic_rd(f, E1000_ICR) & E1000_ICR_TXDW);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+#define ADD(name, fn) g_test_add(name, nic, "", setup, fn, teardown)
+    ADD("/e1000/tx/legacy", test_legacy);
+    ADD("/e1000/tx/padding", test_padding);
+    ADD("/e1000/tx/vlan", test_vlan);
+    ADD("/e1000/tx/csum-offload", test_csum_offload);
+    ADD("/e1000/tx/legacy-ic", test_legacy_ic);
+    ADD("/e1000/tx/tso", test_tso);
+    ADD("/e1000/tx/tso-tail", test_tso_tail);
+    ADD("/e1000/tx/delay", test_tx_delay);
+    return g_test_run();
+}
