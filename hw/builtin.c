@@ -7,8 +7,10 @@
 
 extern const hv_device_class testdev_class;
 extern const hv_device_class e1000_class;
+extern const hv_device_class ide_piix_class;
 
 const hv_device_class *const hv_builtin_classes[] = {
+    &ide_piix_class,
     &e1000_class,
     &testdev_class,
     NULL,
