@@ -90,12 +90,12 @@ static bool ioreq_xen_service_vcpu(hv_xen *x, unsigned v)
 
 unsigned ioreq_xen_service_all(hv_xen *x)
 {
-    unsigned n = 0;
+    unsigned n = ioreq_xen_drain(x);
 
     for (unsigned v = 0; v < x->nr_vcpus; v++) {
         n += ioreq_xen_service_vcpu(x, v);
     }
-    return n + ioreq_xen_drain(x);
+    return n;
 }
 
 void ioreq_xen_release_slots(hv_xen *x)
@@ -187,11 +187,11 @@ static void ioreq_xen_on_evtchn(void *opaque, uint32_t events)
         ioreq_xen_channel_error(x, "xenevtchn_unmask", errno);
         return;
     }
+    ioreq_xen_drain(x);
     v = ioreq_xen_vcpu_of_port(x, port);
     if (v >= 0) {
         ioreq_xen_service_vcpu(x, (unsigned)v);
     }
-    ioreq_xen_drain(x); /* cheap when empty; the ring has no own timer */
     if (x->opts.poll_us > 0) {
         ioreq_xen_busy_poll(x);
     }

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bench-ide: DMA throughput of the real hvmemu under xensim, as a guest
+ * driver sees it: sequential 1 MiB and random 4 KiB READ/WRITE DMA EXT,
+ * one command at a time (IDE has no queueing), each for a fixed time.
+ *
+ *   bench-ide [--image FILE] [--seconds N] [--direct]
+ *
+ * Needs XENSIM_BIN, XENSIM_LIBDIR and HVMEMU_BIN like the sim tests.
+ * Without --image a 256 MiB file of data is made in $TMPDIR. Prints one
+ * line per workload: name, block size, MB/s, IOPS (for scripts/bench-disk
+ * to set next to fio on the same file).
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "ide-guest.h"
+
+typedef struct workload {
+    const char *name;
+    uint8_t cmd;
+    uint32_t sectors;
+    bool random;
+} workload;
+
+static const workload workloads[] = {
+    { "seq-read", 0x25, 2048, false },
+    { "seq-write", 0x35, 2048, false },
+    { "rand-read", 0x25, 8, true },
+    { "rand-write", 0x35, 8, true },
+};
+
+static char *make_data_image(uint64_t bytes)
+{
+    char *path = ig_make_image(bytes);
+    g_autofree uint8_t *buf = g_malloc(1 << 20);
+    int fd = open(path, O_WRONLY);
+
+    g_assert_cmpint(fd, >=, 0);
+    for (uint64_t off = 0; off < bytes; off += 1 << 20) {
+        ig_fill(buf, 1 << 20, (unsigned)(off >> 20));
+        g_assert_cmpint(pwrite(fd, buf, 1 << 20, (off_t)off), ==, 1 << 20);
+    }
+    fsync(fd);
+    close(fd);
+    return path;
+}
+
+static void run(env *e, const workload *w, uint64_t sectors, double secs)
+{
+    GRand *rnd = g_rand_new_with_seed(1);
+    gint64 t0 = g_get_monotonic_time(), now = t0;
+    uint64_t lba = 0, ops = 0;
+    uint64_t span = sectors / w->sectors;
+
+    while (now - t0 < secs * 1e6) {
+        for (int i = 0; i < 16; i++, ops++) {
+            uint64_t at = w->random ?
+                (uint64_t)g_rand_int_range(rnd, 0, (gint32)span) * w->sectors
+                : lba;
+            uint8_t st = ig_dma(e, w->cmd, at, w->sectors,
+                                w->sectors * 512, true);
+
+            g_assert_cmphex(st, ==, BM_INTR);
+            lba = (lba + w->sectors) % (span * w->sectors);
+        }
+        now = g_get_monotonic_time();
+    }
+    secs = (now - t0) / 1e6;
+    printf("hvmemu %-10s bs=%-5s %9.1f MB/s %9.0f IOPS\n", w->name,
+           w->sectors == 8 ? "4k" : "1M",
+           ops * w->sectors * 512.0 / 1e6 / secs, ops / secs);
+    fflush(stdout);
+    g_rand_free(rnd);
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *image = NULL;
+    gint seconds = 3;
+    gboolean direct = FALSE;
+    GOptionEntry entries[] = {
+        { "image", 0, 0, G_OPTION_ARG_FILENAME, &image, "disk image", "F" },
+        { "seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "per workload", "N" },
+        { "direct", 0, 0, G_OPTION_ARG_NONE, &direct, "O_DIRECT", NULL },
+        { NULL },
+    };
+    GOptionContext *oc = g_option_context_new("- IDE DMA benchmark");
+    GError *err = NULL;
+    bool own = false;
+    GStatBuf st;
+    env e;
+
+    g_option_context_add_main_entries(oc, entries, NULL);
+    if (!g_option_context_parse(oc, &argc, &argv, &err)) {
+        fprintf(stderr, "bench-ide: %s\n", err->message);
+        return 2;
+    }
+    g_option_context_free(oc);
+    if (!image) {
+        image = make_data_image(256 << 20);
+        own = true;
+    }
+    g_assert_cmpint(g_stat(image, &st), ==, 0);
+    ig_start_image(&e, image, direct ? "direct=on" : NULL, NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(workloads); i++) {
+        run(&e, &workloads[i], (uint64_t)st.st_size / 512, seconds);
+    }
+    ig_stop(&e);
+    if (own) {
+        unlink(image);
+    }
+    return 0;
+}
