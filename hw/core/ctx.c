@@ -81,6 +81,7 @@ int hv_set_isa_irq(hv_ctx *ctx, const void *source, unsigned irq,
     if (was == is || !ctx->ops->set_isa_irq) {
         return 0;
     }
+    ctx->irq_raised += is;
     return ctx->ops->set_isa_irq(ctx->host, irq, is);
 }
 
@@ -92,6 +93,7 @@ int hv_set_pci_intx(hv_ctx *ctx, uint32_t sbdf, unsigned pin, unsigned level)
     if (!ctx->ops->set_pci_intx) {
         return -ENOSYS;
     }
+    ctx->irq_raised += level ? 1 : 0;
     return ctx->ops->set_pci_intx(ctx->host, sbdf, pin, level ? 1 : 0);
 }
 
@@ -100,6 +102,7 @@ int hv_inject_msi(hv_ctx *ctx, uint64_t addr, uint32_t data)
     if (!ctx->ops->inject_msi) {
         return -ENOSYS;
     }
+    ctx->irq_raised++;
     return ctx->ops->inject_msi(ctx->host, addr, data);
 }
 
@@ -129,6 +132,11 @@ int hv_mem_write(hv_ctx *ctx, uint64_t gpa, const void *buf, size_t len)
         return -ENOSYS;
     }
     return ctx->ops->mem_write(ctx->host, gpa, buf, len);
+}
+
+uint64_t hv_ctx_irqs_raised(const hv_ctx *ctx)
+{
+    return ctx->irq_raised;
 }
 
 void hv_ctx_add_device(hv_ctx *ctx, hv_device *dev)

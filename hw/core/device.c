@@ -46,7 +46,7 @@ hv_device *hv_device_create_opts(hv_ctx *ctx, const hv_device_class *cls,
     while (hv_ctx_find_device(ctx, cls->name, n)) {
         n++;
     }
-    dev->id = id ? g_strdup(id) : g_strdup_printf("%s%u", cls->name, n);
+    dev->id = id ? g_strdup(id) : g_strdup_printf("%s.%u", cls->name, n);
     hv_ctx_add_device(ctx, dev);
     return dev;
 }

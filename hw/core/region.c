@@ -242,6 +242,20 @@ uint64_t hv_region_len(const hv_region *r) { return r->len; }
 bool hv_region_enabled(const hv_region *r) { return r->enabled; }
 const char *hv_region_name(const hv_region *r) { return r->name; }
 
+void hv_ctx_region_stats(hv_ctx *ctx, hv_region_stat_fn fn, void *opaque)
+{
+    for (int s = 0; s < HV_SPACE_COUNT; s++) {
+        for (guint i = 0; i < ctx->regions[s]->len; i++) {
+            hv_region *r = g_ptr_array_index(ctx->regions[s], i);
+            hv_region_stat st = { .name = r->name, .space = r->space,
+                                  .base = r->base, .len = r->len,
+                                  .enabled = r->enabled, .reads = r->reads,
+                                  .writes = r->writes };
+            fn(opaque, &st);
+        }
+    }
+}
+
 const char *hv_region_name_at(hv_ctx *ctx, hv_space space, uint64_t addr)
 {
     hv_region *r = space < HV_SPACE_COUNT ? active_find(ctx, space, addr)
@@ -370,6 +384,7 @@ uint64_t hv_dispatch_read(hv_ctx *ctx, hv_space space, uint64_t addr,
     }
     r = active_find(ctx, space, addr);
     if (r && addr + size <= r->base + r->len) {
+        r->reads++;
         return region_read(r, addr - r->base, size);
     }
     if (!r && !active_overlap(ctx, space, addr, size)) {
@@ -393,6 +408,7 @@ void hv_dispatch_write(hv_ctx *ctx, hv_space space, uint64_t addr,
     }
     r = active_find(ctx, space, addr);
     if (r && addr + size <= r->base + r->len) {
+        r->writes++;
         region_write(r, addr - r->base, size, val);
         return;
     }

@@ -67,6 +67,9 @@ int hv_inject_msi(hv_ctx *ctx, uint64_t addr, uint32_t data);
 int hv_mem_read(hv_ctx *ctx, uint64_t gpa, void *buf, size_t len);
 int hv_mem_write(hv_ctx *ctx, uint64_t gpa, const void *buf, size_t len);
 
+/* Interrupts raised so far (ISA/INTx rising edges and MSIs). */
+uint64_t hv_ctx_irqs_raised(const hv_ctx *ctx);
+
 /* Devices attached to this context, in creation order. */
 void hv_ctx_add_device(hv_ctx *ctx, hv_device *dev);
 hv_device *hv_ctx_find_device(hv_ctx *ctx, const char *class_name,

@@ -71,6 +71,17 @@ uint64_t hv_region_base(const hv_region *r);
 uint64_t hv_region_len(const hv_region *r);
 bool hv_region_enabled(const hv_region *r);
 const char *hv_region_name(const hv_region *r);
+/* Per-region access counters, for summaries and teaching. */
+typedef struct hv_region_stat {
+    const char *name;
+    hv_space space;
+    uint64_t base, len;
+    bool enabled;
+    uint64_t reads, writes;
+} hv_region_stat;
+typedef void (*hv_region_stat_fn)(void *opaque, const hv_region_stat *st);
+void hv_ctx_region_stats(hv_ctx *ctx, hv_region_stat_fn fn, void *opaque);
+
 /* Name of the enabled region covering @addr, or NULL (for traces). */
 const char *hv_region_name_at(hv_ctx *ctx, hv_space space, uint64_t addr);
 

@@ -15,6 +15,7 @@
 #include "hvmemu/hvmemu.h"
 #include "tools/hvmemu/daemon.h"
 #include "tools/hvmemu/devices.h"
+#include "tools/hvmemu/summary.h"
 
 typedef struct daemon_signals {
     int fd;
@@ -112,6 +113,9 @@ int hvmemu_run(const hvmemu_options *o)
     }
     print_ready(o, ctx);
     status = hv_loop_run(loop);
+    if (o->trace || o->verbosity) {
+        hvmemu_print_summary(ctx, xen);
+    }
 out:
     if (err) {
         fprintf(stderr, "hvmemu: %s\n", err->message);

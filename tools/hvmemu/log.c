@@ -24,7 +24,8 @@ static GLogWriterOutput write_log(GLogLevelFlags level,
         return G_LOG_WRITER_HANDLED;
     }
     for (gsize i = 0; i < n; i++) {
-        if (g_str_equal(fields[i].key, "GLIB_DOMAIN")) {
+        if (g_str_equal(fields[i].key, "GLIB_DOMAIN") &&
+            !g_str_equal(fields[i].value, "hvmemu")) {
             domain = fields[i].value;
         } else if (g_str_equal(fields[i].key, "MESSAGE")) {
             msg = fields[i].value;

@@ -95,7 +95,7 @@ static void test_testdev(fixture *f, gconstpointer data)
                                     &err);
 
     g_assert_no_error(err);
-    g_assert_cmpstr(d->id, ==, "testdev0");
+    g_assert_cmpstr(d->id, ==, "testdev.0");
     hv_dispatch_write(f->ctx, HV_SPACE_PIO, 0x3000, 4, 0xdead0000);
     g_assert_cmphex(hv_dispatch_read(f->ctx, HV_SPACE_PIO, 0x3000, 4), ==,
                     0xdead0000);

@@ -408,6 +408,7 @@ static int run_cmd(cli *c, char **a, int n)
         for (int i = 1; i < n; i++) {
             printf("%s%s", a[i], i + 1 < n ? " " : "\n");
         }
+        fflush(stdout);
         return 0;
     }
     if (!strcmp(k, "sleep") && num(a[1], &x)) {
