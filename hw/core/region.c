@@ -71,7 +71,9 @@ static hv_region *active_overlap(hv_ctx *ctx, hv_space space, uint64_t base,
 
     if (i < act->len) {
         hv_region *r = g_ptr_array_index(act, i);
-        if (r->base < base + len) {
+        /* r ends after base; it overlaps unless it starts at or past the
+         * end of [base, base+len) — compared without computing base+len. */
+        if (r->base < base || r->base - base < len) {
             return r;
         }
     }
@@ -115,6 +117,26 @@ static int region_enable(hv_region *r)
     return 0;
 }
 
+/*
+ * A region that wanted to decode but was refused for an overlap (a BAR
+ * programmed on top of another function's BAR) claims its range as soon as
+ * the clash is gone, as real hardware would decode it.
+ */
+static void retry_refused(hv_ctx *ctx, hv_space space)
+{
+    GPtrArray *all = ctx->regions[space];
+
+    if (ctx->tearing_down) {
+        return;
+    }
+    for (guint i = 0; i < all->len; i++) {
+        hv_region *r = g_ptr_array_index(all, i);
+        if (r->want_enabled && !r->enabled) {
+            region_enable(r);
+        }
+    }
+}
+
 static void region_disable(hv_region *r)
 {
     if (!r->enabled) {
@@ -123,6 +145,7 @@ static void region_disable(hv_region *r)
     g_ptr_array_remove(r->ctx->active[r->space], r);
     host_map(r, false);
     r->enabled = false;
+    retry_refused(r->ctx, r->space);
 }
 
 static bool range_valid(hv_space space, uint64_t base, uint64_t len)
@@ -183,6 +206,7 @@ static void region_free(gpointer p)
 {
     hv_region *r = p;
 
+    r->want_enabled = false;
     region_disable(r);
     g_free(r->name);
     g_free(r);
@@ -209,6 +233,7 @@ void hv_regions_init(hv_ctx *ctx)
 
 void hv_regions_free_all(hv_ctx *ctx)
 {
+    ctx->tearing_down = true;
     for (int s = 0; s < HV_SPACE_COUNT; s++) {
         g_ptr_array_free(ctx->regions[s], TRUE);
         g_ptr_array_free(ctx->active[s], TRUE);
@@ -219,13 +244,17 @@ void hv_regions_free_all(hv_ctx *ctx)
 bool hv_region_set(hv_region *r, uint64_t base, bool enabled)
 {
     if (r->base == base && r->enabled == enabled) {
+        r->want_enabled = enabled;
         return true;
     }
+    r->want_enabled = false;  /* not a retry candidate while it moves */
     region_disable(r);
     if (!range_valid(r->space, base, r->len)) {
         return !enabled;
     }
+
     r->base = base;
+    r->want_enabled = enabled;
     if (!enabled) {
         return true;
     }
@@ -357,6 +386,13 @@ static void region_write(hv_region *r, uint64_t off, unsigned size,
 
 /* ---- dispatch ---- */
 
+/* Does [addr, addr+size) lie inside @r (addr >= r->base)? Written without
+ * addr + size, which wraps for accesses at the top of the 64-bit space. */
+static bool fits(const hv_region *r, uint64_t addr, unsigned size)
+{
+    return size <= r->len && addr - r->base <= r->len - size;
+}
+
 static void log_unclaimed(hv_ctx *ctx, hv_space space, uint64_t addr,
                           bool write)
 {
@@ -383,7 +419,7 @@ uint64_t hv_dispatch_read(hv_ctx *ctx, hv_space space, uint64_t addr,
         return ~0ull;
     }
     r = active_find(ctx, space, addr);
-    if (r && addr + size <= r->base + r->len) {
+    if (r && fits(r, addr, size)) {
         r->reads++;
         return region_read(r, addr - r->base, size);
     }
@@ -407,7 +443,7 @@ void hv_dispatch_write(hv_ctx *ctx, hv_space space, uint64_t addr,
         return;
     }
     r = active_find(ctx, space, addr);
-    if (r && addr + size <= r->base + r->len) {
+    if (r && fits(r, addr, size)) {
         r->writes++;
         region_write(r, addr - r->base, size, val);
         return;
