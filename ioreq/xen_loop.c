@@ -152,15 +152,24 @@ static int ioreq_xen_vcpu_of_port(const hv_xen *x, int port)
 }
 
 /* The event channel failed: stop serving; 0 if the domain simply died. */
-static void ioreq_xen_channel_error(hv_xen *x, const char *what, int e)
+/* If the guest is gone (destroyed, dying, shut down), stop cleanly. */
+static bool ioreq_xen_stop_if_gone(hv_xen *x)
 {
     const char *why;
 
-    if (ioreq_xen_domain_gone(x, &why)) {
-        g_message("domain %u %s; stopping", x->domid, why);
-        x->dead = true;
-        x->stats.guest_gone++;
-        hv_loop_quit(x->loop, 0);
+    if (!ioreq_xen_domain_gone(x, &why)) {
+        return false;
+    }
+    g_message("domain %u %s; stopping", x->domid, why);
+    x->dead = true;
+    x->stats.guest_gone++;
+    hv_loop_quit(x->loop, 0);
+    return true;
+}
+
+static void ioreq_xen_channel_error(hv_xen *x, const char *what, int e)
+{
+    if (ioreq_xen_stop_if_gone(x)) {
         return;
     }
     g_warning("%s: %s; stopping", what, g_strerror(e));
@@ -200,13 +209,8 @@ static void ioreq_xen_on_evtchn(void *opaque, uint32_t events)
 static void ioreq_xen_on_timer(void *opaque)
 {
     hv_xen *x = opaque;
-    const char *why;
 
-    if (ioreq_xen_domain_gone(x, &why)) {
-        g_message("domain %u %s; stopping", x->domid, why);
-        x->dead = true;
-        x->stats.guest_gone++;
-        hv_loop_quit(x->loop, 0);
+    if (ioreq_xen_stop_if_gone(x)) {
         return;
     }
     hv_timer_arm_ns(x->death_timer, IOREQ_DEATH_POLL_NS);

@@ -375,3 +375,14 @@ void hv_net_random_mac(uint8_t mac[6])
     mac[4] = (r >> 8) & 0xff;
     mac[5] = r & 0xff;
 }
+
+void netdev_watch_fd(hv_net *n, hv_watch **w, int fd, hv_fd_cb cb,
+                     void *opaque, bool on)
+{
+    if (on && !*w) {
+        *w = hv_loop_add_fd(n->loop, fd, cb, opaque);
+    } else if (!on && *w) {
+        hv_loop_remove(n->loop, *w);
+        *w = NULL;
+    }
+}

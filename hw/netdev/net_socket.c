@@ -108,12 +108,7 @@ static void sock_poll(hv_net *n, bool on)
 {
     sock_be *s = n->be;
 
-    if (on && !s->watch) {
-        s->watch = hv_loop_add_fd(n->loop, s->fd, sock_readable, s);
-    } else if (!on && s->watch) {
-        hv_loop_remove(n->loop, s->watch);
-        s->watch = NULL;
-    }
+    netdev_watch_fd(n, &s->watch, s->fd, sock_readable, s, on);
 }
 
 static void sock_close(hv_net *n)

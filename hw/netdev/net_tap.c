@@ -92,12 +92,7 @@ static void tap_poll(hv_net *n, bool on)
 {
     tap_be *t = n->be;
 
-    if (on && !t->watch) {
-        t->watch = hv_loop_add_fd(n->loop, t->fd, tap_readable, t);
-    } else if (!on && t->watch) {
-        hv_loop_remove(n->loop, t->watch);
-        t->watch = NULL;
-    }
+    netdev_watch_fd(n, &t->watch, t->fd, tap_readable, t, on);
 }
 
 static void tap_close(hv_net *n)

@@ -48,6 +48,10 @@ struct hv_net {
  */
 bool netdev_can_deliver(hv_net *n);
 void netdev_deliver(hv_net *n, const struct iovec *iov, int iovcnt);
+/* Start (on) or stop watching a backend fd for frames from the host:
+ * the common half of every backend's poll() op. */
+void netdev_watch_fd(hv_net *n, hv_watch **w, int fd, hv_fd_cb cb,
+                     void *opaque, bool on);
 /* Link change noticed by the backend (tap carrier). */
 void netdev_link_event(hv_net *n, bool up);
 
