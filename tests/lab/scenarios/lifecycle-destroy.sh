@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: MIT
+# lifecycle-destroy: `xl destroy` while the guest does disk I/O; hvmemu must
+# notice its domain is gone and exit 0 within a few seconds.
+LAB_ORDER=40
+GUEST_TIMEOUT=180
+GUEST_VERDICT=no
+GUEST_MODULES="crct10dif_generic ata_piix sd_mod"
+DESTROY_EXIT_LIMIT=10
+HVMEMU_ARGS='--disk file:$WORK/disk.img,hda,w'
+
+dom0_prepare() {
+    truncate -s 32M "$WORK/disk.img"
+}
+
+guest_main() {
+    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return; }
+    dev=$(lab_first_disk)
+    mark "io running on $dev"
+    # Writes and reads until the domain is destroyed under it.
+    i=0
+    while :; do
+        labtool pattern-write $dev $((i % 100)) 0 16384 direct >/dev/null
+        labtool pattern-check $dev $((i % 100)) 0 16384 direct >/dev/null
+        i=$((i + 1))
+        mark "io pass $i"
+    done
+}
+
+dom0_drive() {
+    lab_wait_guest_start || return
+    if ! lab_wait_serial '^LAB-MARK: io running' "$GUEST_TIMEOUT"; then
+        dom0_fail "guest never started its disk I/O"
+        return
+    fi
+    lab_wait_serial '^LAB-MARK: io pass 1' 60 || dom0_note "no I/O pass completed before destroy"
+    sleep 2
+    local t
+    t=$(now)
+    xlt 60 destroy "$GUEST_NAME"
+    dom0_note "xl destroy took $(since "$t") s"
+    LAB_HV_STATUS_CHECKED=1
+    if lab_hvmemu_wait_exit "$DESTROY_EXIT_LIMIT"; then
+        dom0_note "hvmemu exited $(awk -v a="$t" -v b="$HV_EXIT_T" 'BEGIN { printf "%.1f", b - a }') s after xl destroy, status $HV_STATUS"
+        [[ $HV_STATUS == 0 ]] || dom0_fail "hvmemu exit status $HV_STATUS after xl destroy (want 0)"
+    else
+        dom0_fail "hvmemu still running ${DESTROY_EXIT_LIMIT}s after xl destroy"
+    fi
+}

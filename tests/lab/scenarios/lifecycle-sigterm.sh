@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: MIT
+# lifecycle-sigterm: SIGTERM to hvmemu while the guest is idle.  hvmemu must
+# exit 0 and remove its ioreq server; the guest keeps running (its port
+# accesses go back to QEMU instead of blocking on a dead server) and
+# `xl destroy` still works.
+LAB_ORDER=35
+GUEST_TIMEOUT=180
+GUEST_VERDICT=no
+GUEST_MODULES="crct10dif_generic ata_piix sd_mod"
+SIGTERM_EXIT_LIMIT=10
+HVMEMU_ARGS='--device testdev,port=0x2000 --disk file:$WORK/disk.img,hda,w'
+
+dom0_prepare() {
+    truncate -s 16M "$WORK/disk.img"
+    /lab/bin/labtool pattern-write "$WORK/disk.img" 1 0 2048
+}
+
+guest_main() {
+    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return; }
+    check read labtool pattern-check $(lab_first_disk) 1 0 2048 direct
+    mark "idle"
+    # Heartbeats that touch hvmemu's ports: after the server is gone they
+    # must still complete (served by QEMU), not block the vCPU.
+    i=0
+    while [ $i -lt 120 ]; do
+        i=$((i + 1))
+        mark "alive $i testdev=$(labtool inl 0x2000) ide-status=$(labtool inb 0x1f7)"
+        sleep 1
+    done
+}
+
+dom0_drive() {
+    lab_wait_guest_start || return
+    if ! lab_wait_serial '^LAB-MARK: idle' "$GUEST_TIMEOUT"; then
+        dom0_fail "guest never became idle"
+        return
+    fi
+    lab_wait_serial '^LAB-MARK: alive 3 ' 30
+    local t n
+    t=$(now)
+    kill -TERM "$HV_PID"
+    LAB_HV_STATUS_CHECKED=1
+    if lab_hvmemu_wait_exit "$SIGTERM_EXIT_LIMIT"; then
+        dom0_note "hvmemu exited $(awk -v a="$t" -v b="$HV_EXIT_T" 'BEGIN { printf "%.1f", b - a }') s after SIGTERM, status $HV_STATUS"
+        [[ $HV_STATUS == 0 ]] || dom0_fail "hvmemu exit status $HV_STATUS after SIGTERM (want 0)"
+    else
+        dom0_fail "hvmemu still running ${SIGTERM_EXIT_LIMIT}s after SIGTERM"
+        return
+    fi
+    # The guest must keep making progress with the server gone.
+    n=$(grep -ac '^LAB-MARK: alive' "$SERIAL")
+    if lab_wait_serial "^LAB-MARK: alive $((n + 4)) " 30; then
+        dom0_note "guest alive after SIGTERM: $(grep -a '^LAB-MARK: alive' "$SERIAL" | tail -1 | tr -d '\r')"
+    else
+        dom0_fail "guest wedged after hvmemu exited (no heartbeat past $n)"
+    fi
+    t=$(now)
+    xlt 60 destroy "$GUEST_NAME" || dom0_fail "xl destroy failed"
+    if lab_wait_domain_gone 20; then
+        dom0_note "xl destroy took $(since "$t") s"
+    else
+        dom0_fail "domain still there 20 s after xl destroy"
+    fi
+}
