@@ -192,6 +192,47 @@ static int ioreq_mapcache_walk(ioreq_mapcache *mc, uint64_t gpa, uint8_t *buf,
     return 0;
 }
 
+/*
+ * One pass: look every bucket up once, remember where each piece lives,
+ * copy only when all are valid. A range of at most IOREQ_WALK_ONCE_MAX
+ * buckets' size touches at most one more bucket than that; used only when
+ * the cache holds more buckets than that, so none is evicted before the
+ * copy.
+ */
+#define IOREQ_WALK_ONCE_MAX 4
+
+static int ioreq_mapcache_walk_once(ioreq_mapcache *mc, uint64_t gpa,
+                                    uint8_t *buf, size_t len, bool to_guest)
+{
+    uint64_t bsize = 1ULL << mc->shift;
+    uint8_t *va[IOREQ_WALK_ONCE_MAX + 1];
+    size_t n[IOREQ_WALK_ONCE_MAX + 1];
+    unsigned k = 0;
+
+    while (len > 0) {
+        uint64_t off = gpa & (bsize - 1);
+        ioreq_bucket *b = ioreq_bucket_get(mc, gpa >> mc->shift);
+
+        n[k] = (size_t)MIN((uint64_t)len, bsize - off);
+        if (!b || !ioreq_pages_valid(b, off, n[k])) {
+            return -EFAULT;
+        }
+        va[k] = b->va + off;
+        gpa += n[k];
+        len -= n[k];
+        k++;
+    }
+    for (unsigned i = 0; i < k; i++) {
+        if (to_guest) {
+            memcpy(va[i], buf, n[i]);
+        } else {
+            memcpy(buf, va[i], n[i]);
+        }
+        buf += n[i];
+    }
+    return 0;
+}
+
 static int ioreq_mapcache_access(ioreq_mapcache *mc, uint64_t gpa, uint8_t *buf,
                                  size_t len, bool to_guest)
 {
@@ -203,7 +244,16 @@ static int ioreq_mapcache_access(ioreq_mapcache *mc, uint64_t gpa, uint8_t *buf,
         return -EFAULT;
     }
     /* Validate the whole range before copying a byte, so a failing access
-     * never leaves a half-written guest buffer behind. */
+     * never leaves a half-written guest buffer behind. The common case
+     * (a DMA chunk, at most a few buckets) looks each bucket up once. */
+    if (mc->nbuckets > IOREQ_WALK_ONCE_MAX &&
+        len <= (size_t)IOREQ_WALK_ONCE_MAX << mc->shift) {
+        if (ioreq_mapcache_walk_once(mc, gpa, buf, len, to_guest) < 0) {
+            mc->stats.faults++;
+            return -EFAULT;
+        }
+        return 0;
+    }
     if (ioreq_mapcache_walk(mc, gpa, NULL, len, to_guest) < 0 ||
         ioreq_mapcache_walk(mc, gpa, buf, len, to_guest) < 0) {
         mc->stats.faults++;
