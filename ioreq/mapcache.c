@@ -28,8 +28,11 @@ struct ioreq_mapcache {
     unsigned shift; /* log2 bucket size */
     size_t npages;  /* pages per bucket */
     unsigned nbuckets;
+    unsigned nused; /* slots [0, nused) have been handed out */
     uint64_t clock;
     ioreq_bucket *buckets;
+    GHashTable *by_index; /* bucket index → mapped slot */
+    ioreq_bucket *last;   /* the slot the previous access used */
     ioreq_mapcache_stats stats;
 };
 
@@ -53,14 +56,19 @@ ioreq_mapcache *ioreq_mapcache_new(ioreq_map_fn map, ioreq_unmap_fn unmap,
     mc->npages = (size_t)1 << (bucket_shift - IOREQ_PAGE_SHIFT);
     mc->nbuckets = nbuckets;
     mc->buckets = g_new0(ioreq_bucket, nbuckets);
+    mc->by_index = g_hash_table_new(g_direct_hash, g_direct_equal);
     return mc;
 }
 
 static void ioreq_bucket_drop(ioreq_mapcache *mc, ioreq_bucket *b)
 {
     if (b->va) {
+        g_hash_table_remove(mc->by_index, GSIZE_TO_POINTER(b->index));
         mc->unmap(mc->opaque, b->va, mc->npages);
         b->va = NULL;
+    }
+    if (mc->last == b) {
+        mc->last = NULL;
     }
 }
 
@@ -69,9 +77,10 @@ void ioreq_mapcache_invalidate(ioreq_mapcache *mc)
     if (!mc) {
         return;
     }
-    for (unsigned i = 0; i < mc->nbuckets; i++) {
+    for (unsigned i = 0; i < mc->nused; i++) {
         ioreq_bucket_drop(mc, &mc->buckets[i]);
     }
+    mc->nused = 0;
 }
 
 void ioreq_mapcache_free(ioreq_mapcache *mc)
@@ -80,15 +89,29 @@ void ioreq_mapcache_free(ioreq_mapcache *mc)
         return;
     }
     ioreq_mapcache_invalidate(mc);
+    g_hash_table_destroy(mc->by_index);
     g_free(mc->buckets);
     g_free(mc);
 }
 
-/* A free slot if there is one, otherwise the least recently used. */
+/*
+ * A never-used slot while there is one, otherwise the least recently used
+ * mapping. Slots are not recycled before the cache is full on purpose:
+ * unmapping a bucket and mapping another at the same virtual address soon
+ * after is what corrupted guest memory on real Xen (a PV dom0 under TCG
+ * kept writing the start of a freshly mapped page through the old
+ * translation — see docs/architecture.md, "Guest memory"), and it costs
+ * hypercalls for nothing. Like QEMU's map cache, the cache is sized to
+ * hold a whole guest and evicts only beyond that.
+ */
 static ioreq_bucket *ioreq_bucket_victim(ioreq_mapcache *mc)
 {
-    ioreq_bucket *lru = &mc->buckets[0];
+    ioreq_bucket *lru;
 
+    if (mc->nused < mc->nbuckets) {
+        return &mc->buckets[mc->nused++];
+    }
+    lru = &mc->buckets[0];
     for (unsigned i = 0; i < mc->nbuckets; i++) {
         ioreq_bucket *b = &mc->buckets[i];
 
@@ -118,6 +141,7 @@ static bool ioreq_bucket_map(ioreq_mapcache *mc, ioreq_bucket *b,
         return false;
     }
     b->index = index;
+    g_hash_table_insert(mc->by_index, GSIZE_TO_POINTER(index), b);
     memset(b->valid, 0, sizeof(b->valid));
     for (size_t p = 0; p < mc->npages; p++) {
         if (errs[p] == 0) {
@@ -130,21 +154,24 @@ static bool ioreq_bucket_map(ioreq_mapcache *mc, ioreq_bucket *b,
 
 static ioreq_bucket *ioreq_bucket_get(ioreq_mapcache *mc, uint64_t index)
 {
-    ioreq_bucket *b = NULL;
+    ioreq_bucket *b = mc->last;
 
-    for (unsigned i = 0; i < mc->nbuckets && !b; i++) {
-        if (mc->buckets[i].va && mc->buckets[i].index == index) {
-            b = &mc->buckets[i];
-            mc->stats.hits++;
-        }
+    if (!b || !b->va || b->index != index) {
+        b = g_hash_table_lookup(mc->by_index, GSIZE_TO_POINTER(index));
     }
-    if (!b) {
+    if (b) {
+        mc->stats.hits++;
+    } else {
         b = ioreq_bucket_victim(mc);
         if (!ioreq_bucket_map(mc, b, index)) {
+            if (b == &mc->buckets[mc->nused - 1]) {
+                mc->nused--; /* hand the slot out again next time */
+            }
             return NULL;
         }
     }
     b->last_use = ++mc->clock;
+    mc->last = b;
     return b;
 }
 
@@ -282,10 +309,5 @@ void ioreq_mapcache_get_stats(const ioreq_mapcache *mc,
 
 unsigned ioreq_mapcache_mapped(const ioreq_mapcache *mc)
 {
-    unsigned n = 0;
-
-    for (unsigned i = 0; i < mc->nbuckets; i++) {
-        n += mc->buckets[i].va != NULL;
-    }
-    return n;
+    return g_hash_table_size(mc->by_index);
 }

@@ -3,8 +3,9 @@
  * Guest-memory map cache.
  *
  * Mapping guest pages (xenforeignmemory_map) costs a hypercall and TLB
- * work, so RAM is mapped in aligned buckets (1 MiB by default) and the
- * least recently used bucket is evicted once the cache is full. The map
+ * work, so RAM is mapped in aligned buckets (1 MiB by default), found
+ * again through a hash table, and the least recently used bucket is
+ * evicted only once the cache is full (sized for a whole guest). The map
  * and unmap primitives are callbacks so this file stays free of Xen calls
  * and the unit tests can drive it with a fake guest.
  *
@@ -26,7 +27,11 @@
 
 #define IOREQ_MAPCACHE_BUCKET_SHIFT 20 /* 1 MiB */
 #define IOREQ_MAPCACHE_MAX_BUCKET_SHIFT 20
-#define IOREQ_MAPCACHE_BUCKETS 64
+/* 32 GiB of guest address space (QEMU's cap on 64-bit hosts): a guest up
+ * to that size is mapped once, bucket by bucket as it is touched, and
+ * never remapped but after an INVALIDATE. Page tables cost 2 KiB per
+ * mapped MiB in dom0; the slot array is 56 bytes per bucket. */
+#define IOREQ_MAPCACHE_BUCKETS 32768
 
 /*
  * Map @npages guest frames starting at @first_pfn read/write. On return

@@ -8,7 +8,18 @@
  *   labtool pattern-check FILE SEED FIRST COUNT [direct]
  *   labtool pattern-cat SEED FIRST COUNT  write the pattern to stdout
  *   labtool bench-inl PORT COUNT          time COUNT 32-bit reads of PORT
+ *   labtool bench-io FILE read|write|randread|randwrite BS COUNT [SPAN_MB]
+ *                                         O_DIRECT, one request at a time;
+ *                                         prints MB/s and IOPS
+ *   labtool tcp-serve PORT SEED COUNT     accept one connection, send the
+ *                                         pattern's COUNT sectors, close
+ *   labtool tcp-check PORT SEED COUNT     accept one, receive until EOF,
+ *                                         check, answer "OK ..." or "BAD ..."
+ *   labtool tcp-get HOST PORT SEED COUNT  connect, receive and check
+ *   labtool tcp-put HOST PORT SEED COUNT  connect, send, print the answer
  *
+ * The tcp-* pairs move the same pattern over a network (sectors 0..COUNT-1)
+ * and print bytes, seconds and MB/s on success.
  * The pattern covers 512-byte sectors FIRST..FIRST+COUNT-1 of FILE (a disk
  * image or a block device).  Each sector starts with its LBA as text
  * ("LBA 0000001234 SEED 0001 HVMEMU\n"), the rest is xorshift noise seeded by
@@ -24,7 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/io.h>
+#include <sys/socket.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -146,6 +161,49 @@ static uint8_t *chunk_buf(void)
     return p;
 }
 
+
+/* After a mismatch read through the page cache: is the cached page itself
+ * bad (read again), where is it in guest-physical memory (mmap + pagemap,
+ * to match against hvmemu's HVMEMU_DEBUG_MEMLOG), and what does the disk
+ * hold (O_DIRECT)? Printed on one line after the MISMATCH report. */
+static void probe_mismatch(const char *file, uint64_t lba, const uint8_t *want)
+{
+    uint8_t *b = chunk_buf();
+    int fd = open(file, O_RDONLY);
+    off_t off = (off_t)(lba * SECTOR);
+    if (fd >= 0 && pread(fd, b, SECTOR, off) == SECTOR) {
+        printf("PROBE again-buffered=%s ", memcmp(b, want, SECTOR) ? "BAD" : "ok");
+    }
+    off_t pg = off & ~(off_t)4095;
+    uint8_t *m = fd >= 0 ? mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, pg) : MAP_FAILED;
+    if (m != MAP_FAILED) {
+        volatile uint8_t touch = m[0];
+        (void)touch;
+        uint64_t ent = 0;
+        int pm = open("/proc/self/pagemap", O_RDONLY);
+        if (pm >= 0 && pread(pm, &ent, 8, (off_t)((uintptr_t)m / 4096 * 8)) == 8) {
+            printf("page-gpa=0x%llx ", (unsigned long long)((ent & ((1ull << 55) - 1)) * 4096) +
+                                               (unsigned long long)(off - pg));
+        }
+        if (pm >= 0) {
+            close(pm);
+        }
+        printf("mmap=%s ", memcmp(m + (off - pg), want, SECTOR) ? "BAD" : "ok");
+        munmap(m, 4096);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    fd = open(file, O_RDONLY | O_DIRECT);
+    if (fd >= 0 && pread(fd, b, SECTOR, off) == SECTOR) {
+        printf("direct=%s ", memcmp(b, want, SECTOR) ? "BAD" : "ok");
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    free(b);
+}
+
 static int pattern_io(const char *op, int argc, char **argv)
 {
     int check = strcmp(op, "pattern-check") == 0;
@@ -197,6 +255,9 @@ static int pattern_io(const char *op, int argc, char **argv)
                 }
                 if (!bad++) {
                     report_mismatch(lba + i, g, w);
+                    if (!direct) {
+                        probe_mismatch(file, lba + i, w);
+                    }
                 }
             }
         }
@@ -217,6 +278,201 @@ static int pattern_io(const char *op, int argc, char **argv)
     return 0;
 }
 
+/* ---- TCP transfer of the pattern (the e1000 scenarios) ---- */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int tcp_listen_accept(unsigned port)
+{
+    int one = 1, ls = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    if (ls < 0 || setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+        bind(ls, (struct sockaddr *)&a, sizeof(a)) || listen(ls, 1)) {
+        perror("labtool: listen");
+        exit(1);
+    }
+    printf("listening on %u\n", port);
+    int c = accept(ls, NULL, NULL);
+    if (c < 0) {
+        perror("labtool: accept");
+        exit(1);
+    }
+    close(ls);
+    return c;
+}
+
+static int tcp_connect(const char *host, unsigned port)
+{
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0 || inet_pton(AF_INET, host, &a.sin_addr) != 1 ||
+        connect(s, (struct sockaddr *)&a, sizeof(a))) {
+        fprintf(stderr, "labtool: connect %s:%u: %s\n", host, port, strerror(errno));
+        exit(1);
+    }
+    return s;
+}
+
+static int tcp_send_pattern(int s, unsigned seed, uint64_t count)
+{
+    uint8_t sec[SECTOR];
+    for (uint64_t lba = 0; lba < count; lba++) {
+        pattern_sector(sec, lba, seed);
+        for (size_t off = 0; off < SECTOR;) {
+            ssize_t w = write(s, sec + off, SECTOR - off);
+            if (w <= 0) {
+                fprintf(stderr, "labtool: send at sector %" PRIu64 ": %s\n", lba,
+                        w < 0 ? strerror(errno) : "closed");
+                return -1;
+            }
+            off += (size_t)w;
+        }
+    }
+    return 0;
+}
+
+/* Receive until EOF; @msg gets "OK ..." or "BAD ...". Returns 0 if OK. */
+static int tcp_recv_pattern(int s, unsigned seed, uint64_t count, char *msg, size_t msz)
+{
+    static uint8_t buf[65536];
+    uint8_t sec[SECTOR], want[SECTOR];
+    size_t fill = 0;
+    uint64_t lba = 0, total = 0;
+    double t0 = now_s();
+    for (;;) {
+        ssize_t r = read(s, buf, sizeof(buf));
+        if (r < 0) {
+            snprintf(msg, msz, "BAD read after %" PRIu64 " bytes: %s", total, strerror(errno));
+            return 1;
+        }
+        if (r == 0) {
+            break;
+        }
+        total += (uint64_t)r;
+        for (ssize_t i = 0; i < r;) {
+            size_t n = SECTOR - fill < (size_t)(r - i) ? SECTOR - fill : (size_t)(r - i);
+            memcpy(sec + fill, buf + i, n);
+            fill += n;
+            i += (ssize_t)n;
+            if (fill == SECTOR) {
+                pattern_sector(want, lba, seed);
+                if (lba >= count || memcmp(sec, want, SECTOR)) {
+                    snprintf(msg, msz, "BAD sector %" PRIu64 " differs (or is extra)", lba);
+                    return 1;
+                }
+                lba++;
+                fill = 0;
+            }
+        }
+    }
+    double t = now_s() - t0;
+    if (lba != count || fill) {
+        snprintf(msg, msz, "BAD got %" PRIu64 " bytes, want %" PRIu64, total, count * SECTOR);
+        return 1;
+    }
+    snprintf(msg, msz, "OK %" PRIu64 " bytes in %.2f s (%.2f MB/s)", total, t,
+             t > 0 ? (double)total / t / 1e6 : 0.0);
+    return 0;
+}
+
+/* QD1 O_DIRECT throughput of FILE: sequential from offset 0, or random
+ * BS-aligned offsets within the first SPAN_MB (default 32) MiB. */
+static int bench_io(int argc, char **argv)
+{
+    if (argc < 4) {
+        return 2;
+    }
+    const char *file = argv[0], *mode = argv[1];
+    size_t bs = (size_t)num(argv[2]);
+    uint64_t count = num(argv[3]), span = (argc > 4 ? num(argv[4]) : 32) << 20;
+    int wr = strstr(mode, "write") != NULL, rnd = !strncmp(mode, "rand", 4);
+    if (!bs || bs % 512 || span < bs) {
+        fprintf(stderr, "labtool: bad block size or span\n");
+        return 2;
+    }
+    int fd = open(file, (wr ? O_WRONLY : O_RDONLY) | O_DIRECT);
+    void *buf = NULL;
+    if (fd < 0 || posix_memalign(&buf, 4096, bs)) {
+        fprintf(stderr, "labtool: open %s: %s\n", file, strerror(errno));
+        return 1;
+    }
+    memset(buf, 0xa5, bs);
+    uint64_t x = 0x2545f4914f6cdd1dull, nblk = span / bs;
+    double t0 = now_s();
+    for (uint64_t i = 0; i < count; i++) {
+        uint64_t blk = i % nblk;
+        if (rnd) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            blk = x % nblk;
+        }
+        ssize_t r = wr ? pwrite(fd, buf, bs, (off_t)(blk * bs)) : pread(fd, buf, bs, (off_t)(blk * bs));
+        if (r != (ssize_t)bs) {
+            fprintf(stderr, "labtool: %s at %" PRIu64 ": %s\n", mode, blk * bs,
+                    r < 0 ? strerror(errno) : "short");
+            return 1;
+        }
+    }
+    if (wr && fdatasync(fd)) {
+        perror("labtool: fdatasync");
+        return 1;
+    }
+    double t = now_s() - t0;
+    printf("%.2f MB/s %.0f IOPS (%" PRIu64 " x %zu B %s in %.2f s)\n",
+           (double)(count * bs) / t / 1e6, (double)count / t, count, bs, mode, t);
+    close(fd);
+    free(buf);
+    return 0;
+}
+
+static int tcp_io(const char *op, int argc, char **argv)
+{
+    int client = !strcmp(op, "tcp-get") || !strcmp(op, "tcp-put");
+    if (argc < (client ? 4 : 3)) {
+        return 2;
+    }
+    const char *host = client ? *argv++ : NULL;
+    unsigned port = (unsigned)num(argv[0]), seed = (unsigned)num(argv[1]);
+    uint64_t count = num(argv[2]);
+    char msg[160];
+    int s = client ? tcp_connect(host, port) : tcp_listen_accept(port);
+    double t0 = now_s();
+    if (!strcmp(op, "tcp-serve")) {
+        int rc = tcp_send_pattern(s, seed, count) ? 1 : 0;
+        close(s);
+        printf("%s %" PRIu64 " bytes\n", rc ? "FAILED after" : "sent", count * SECTOR);
+        return rc;
+    }
+    if (!strcmp(op, "tcp-get") || !strcmp(op, "tcp-check")) {
+        int rc = tcp_recv_pattern(s, seed, count, msg, sizeof(msg));
+        if (!client) {
+            dprintf(s, "%s\n", msg);   /* the sender's verdict */
+        }
+        close(s);
+        printf("%s\n", msg);
+        return rc;
+    }
+    /* tcp-put: send, half-close, wait for the receiver's verdict. */
+    if (tcp_send_pattern(s, seed, count)) {
+        return 1;
+    }
+    shutdown(s, SHUT_WR);
+    ssize_t r = read(s, msg, sizeof(msg) - 1);
+    double t = now_s() - t0;
+    close(s);
+    msg[r > 0 ? r : 0] = 0;
+    msg[strcspn(msg, "\n")] = 0;
+    printf("%s (sender: %.2f s, %.2f MB/s)\n", r > 0 ? msg : "BAD no verdict", t,
+           t > 0 ? (double)(count * SECTOR) / t / 1e6 : 0.0);
+    return r > 0 && !strncmp(msg, "OK", 2) ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -232,6 +488,10 @@ int main(int argc, char **argv)
         rc = bench_inl(argc - 2, argv + 2);
     } else if (!strncmp(op, "pattern-", 8)) {
         rc = pattern_io(op, argc - 2, argv + 2);
+    } else if (!strcmp(op, "bench-io")) {
+        rc = bench_io(argc - 2, argv + 2);
+    } else if (!strncmp(op, "tcp-", 4)) {
+        rc = tcp_io(op, argc - 2, argv + 2);
     }
     if (rc != 2) {
         return rc;
@@ -240,6 +500,9 @@ usage:
     fprintf(stderr, "usage: labtool inb|inw|inl PORT | outb|outw|outl PORT VALUE\n"
                     "       labtool pattern-write|pattern-check FILE SEED FIRST COUNT [direct]\n"
                     "       labtool pattern-cat SEED FIRST COUNT\n"
-                    "       labtool bench-inl PORT COUNT\n");
+                    "       labtool bench-inl PORT COUNT\n"
+                    "       labtool bench-io FILE read|write|randread|randwrite BS COUNT [SPAN_MB]\n"
+                    "       labtool tcp-serve|tcp-check PORT SEED COUNT\n"
+                    "       labtool tcp-get|tcp-put HOST PORT SEED COUNT\n");
     return 2;
 }

@@ -89,3 +89,72 @@ lab_drop_caches() {
     sync
     echo 3 >/proc/sys/vm/drop_caches
 }
+
+# ---- networking (net-* scenarios)
+
+# The e1000's interface: the one whose MAC is hvmemu_lab.mac.
+lab_net_if() {
+    _mac=$(sed -n 's/.*hvmemu_lab\.mac=\([^ ]*\).*/\1/p' /proc/cmdline)
+    for _i in /sys/class/net/*; do
+        [ "$(cat "$_i/address" 2>/dev/null)" = "$_mac" ] && { basename "$_i"; return 0; }
+    done
+    return 1
+}
+
+lab_carrier() { [ "$(cat /sys/class/net/$1/carrier 2>/dev/null)" = 1 ]; }
+
+# net_up [ADDR/PREFIX]: driver bound with our MAC, link up, carrier.  With
+# no address, DHCP (udhcpc) must give one.  Sets NET_IF.
+net_up() {
+    LAB_WAIT=20 wait_for lab_net_if || { fail detect "no interface with MAC $(sed -n 's/.*hvmemu_lab\.mac=\([^ ]*\).*/\1/p' /proc/cmdline)"; return 1; }
+    NET_IF=$(lab_net_if)
+    pass detect "$NET_IF $(cat /sys/class/net/$NET_IF/address) driver=$(basename "$(readlink /sys/class/net/$NET_IF/device/driver)")"
+    ip link set lo up
+    ip link set "$NET_IF" up
+    if LAB_WAIT=20 wait_for lab_carrier "$NET_IF"; then
+        pass link-up "carrier after $(dmesg | grep -m1 'Link is Up' | sed 's/.*\] //')"
+    else
+        fail link-up "no carrier on $NET_IF"
+        return 1
+    fi
+    if [ -n "${1:-}" ]; then
+        check address ip addr add "$1" dev "$NET_IF"
+        return
+    fi
+    mkdir -p /etc
+    cat >/tmp/udhcpc.sh <<'EOS'
+#!/bin/sh
+[ "$1" = bound ] || [ "$1" = renew ] || exit 0
+ip addr add "$ip/${mask:-24}" dev "$interface"
+[ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
+echo "dhcp: $ip/${mask:-24} router ${router:-none} dns ${dns:-none}"
+EOS
+    chmod +x /tmp/udhcpc.sh
+    if _o=$(udhcpc -i "$NET_IF" -n -q -t 5 -T 3 -s /tmp/udhcpc.sh 2>&1); then
+        pass dhcp "$(echo "$_o" | grep '^dhcp:')"
+    else
+        fail dhcp "$_o"
+        return 1
+    fi
+}
+
+# Interface counters and driver errors, for the record.
+net_counters() {
+    _s=/sys/class/net/$NET_IF/statistics
+    echo "GUEST: net $NET_IF rx=$(cat $_s/rx_packets)/$(cat $_s/rx_bytes)B tx=$(cat $_s/tx_packets)/$(cat $_s/tx_bytes)B rx_err=$(cat $_s/rx_errors) tx_err=$(cat $_s/tx_errors) drop=$(cat $_s/rx_dropped)"
+}
+
+# ---- the comparison workload (compare-qemu / compare-hvmemu)
+
+# bench_workload DEV [HOST]: QD1 O_DIRECT disk figures, then (with HOST)
+# 16 MiB over TCP each way with dom0.  One PASS line per figure; the host
+# puts the two scenarios' figures side by side.
+bench_workload() {
+    check bench-seq-read-1M labtool bench-io "$1" read 1048576 48 48
+    check bench-seq-write-1M labtool bench-io "$1" write 1048576 48 48
+    check bench-rand-read-4k labtool bench-io "$1" randread 4096 1500 48
+    check bench-rand-write-4k labtool bench-io "$1" randwrite 4096 1500 48
+    [ -n "${2:-}" ] || return 0
+    check bench-tcp-from-dom0 labtool tcp-get "$2" 5801 41 32768
+    check bench-tcp-to-dom0 labtool tcp-put "$2" 5802 42 32768
+}

@@ -212,6 +212,33 @@ static void test_invalidate(fx *f, gconstpointer data)
     g_assert_cmpuint(f->g.maps, ==, 3);
 }
 
+/* With the default size, passes over all of RAM map each bucket once and
+ * never unmap: no virtual address is reused for another bucket (what
+ * corrupted guest pages on real Xen with a 64-bucket cache). */
+static void test_whole_guest_stays_mapped(fx *f, gconstpointer data)
+{
+    uint8_t b;
+    ioreq_mapcache_stats st;
+    unsigned nb = RAM_END >> IOREQ_MAPCACHE_BUCKET_SHIFT;
+
+    for (unsigned pass = 0; pass < 3; pass++) {
+        for (uint64_t gpa = 0; gpa < RAM_END; gpa += 4 * PG) {
+            if (gpa >> IOREQ_PAGE_SHIFT == HOLE_PFN ||
+                gpa >> IOREQ_PAGE_SHIFT == HOLE2_PFN) {
+                continue;
+            }
+            g_assert_cmpint(ioreq_mapcache_read(f->mc, gpa, &b, 1), ==, 0);
+            g_assert_cmphex(b, ==, f->g.mem[gpa]);
+        }
+    }
+    g_assert_cmpuint(f->g.maps, ==, nb);
+    g_assert_cmpuint(f->g.unmaps, ==, 0);
+    g_assert_cmpuint(ioreq_mapcache_mapped(f->mc), ==, nb);
+    ioreq_mapcache_get_stats(f->mc, &st);
+    g_assert_cmpuint(st.evictions, ==, 0);
+    g_assert_cmpuint(st.misses, ==, nb);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -228,5 +255,7 @@ int main(int argc, char **argv)
                teardown);
     g_test_add("/ioreq/mapcache/invalidate", fx, NULL, setup, test_invalidate,
                teardown);
+    g_test_add("/ioreq/mapcache/whole-guest-stays-mapped", fx, NULL, setup,
+               test_whole_guest_stays_mapped, teardown);
     return g_test_run();
 }
