@@ -36,6 +36,36 @@ struct ioreq_mapcache {
     ioreq_mapcache_stats stats;
 };
 
+/* Copy into guest memory with plain ascending 8-byte stores instead of
+ * memcpy (whose large-size paths store the first bytes last, with vector
+ * or string instructions). A diagnostic for the real-Xen lab, selected
+ * with HVMEMU_DEBUG_COPY=simple. */
+static bool ioreq_simple_copy;
+
+void ioreq_mapcache_set_simple_copy(bool on)
+{
+    ioreq_simple_copy = on;
+}
+
+static void ioreq_copy_to_guest(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    size_t i = 0;
+
+    if (!ioreq_simple_copy) {
+        memcpy(dst, src, n);
+        return;
+    }
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+
+        memcpy(&v, src + i, 8);
+        *(volatile uint64_t *)(void *)(dst + i) = v;
+    }
+    for (; i < n; i++) {
+        *(volatile uint8_t *)(dst + i) = src[i];
+    }
+}
+
 ioreq_mapcache *ioreq_mapcache_new(ioreq_map_fn map, ioreq_unmap_fn unmap,
                                    void *opaque, unsigned bucket_shift,
                                    unsigned nbuckets)
@@ -206,7 +236,7 @@ static int ioreq_mapcache_walk(ioreq_mapcache *mc, uint64_t gpa, uint8_t *buf,
             return -EFAULT;
         }
         if (buf && to_guest) {
-            memcpy(b->va + off, buf, n);
+            ioreq_copy_to_guest(b->va + off, buf, n);
         } else if (buf) {
             memcpy(buf, b->va + off, n);
         }
@@ -251,7 +281,7 @@ static int ioreq_mapcache_walk_once(ioreq_mapcache *mc, uint64_t gpa,
     }
     for (unsigned i = 0; i < k; i++) {
         if (to_guest) {
-            memcpy(va[i], buf, n[i]);
+            ioreq_copy_to_guest(va[i], buf, n[i]);
         } else {
             memcpy(buf, va[i], n[i]);
         }

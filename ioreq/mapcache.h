@@ -16,6 +16,7 @@
 #ifndef IOREQ_MAPCACHE_H
 #define IOREQ_MAPCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,9 @@ int ioreq_mapcache_write(ioreq_mapcache *mc, uint64_t gpa, const void *buf,
 
 /* Drop every mapping (IOREQ_TYPE_INVALIDATE, teardown). */
 void ioreq_mapcache_invalidate(ioreq_mapcache *mc);
+
+/* Diagnostic: copy into the guest with ascending 8-byte stores. */
+void ioreq_mapcache_set_simple_copy(bool on);
 
 void ioreq_mapcache_get_stats(const ioreq_mapcache *mc,
                               ioreq_mapcache_stats *st);

@@ -174,8 +174,9 @@ static int ioreq_xen_mem_read(void *host, uint64_t gpa, void *buf, size_t len)
  * (used by the lab to chase data corruption on real Xen):
  *   HVMEMU_DEBUG_MEMLOG=FILE  one line per write: gpa, length, first bytes
  *   HVMEMU_DEBUG_VERIFY=1     after each write, map the pages afresh and
- *                             compare: a difference means the cached
- *                             mapping no longer points at the guest's page.
+ *                             compare (and read back through the cached
+ *                             mapping): where the guest's page differs
+ *   HVMEMU_DEBUG_COPY=simple  ascending 8-byte stores instead of memcpy
  */
 static FILE *ioreq_memlog;
 static bool ioreq_verify;
@@ -191,6 +192,8 @@ static void ioreq_xen_debug_init(void)
         }
     }
     ioreq_verify = g_strcmp0(g_getenv("HVMEMU_DEBUG_VERIFY"), "1") == 0;
+    ioreq_mapcache_set_simple_copy(
+        g_strcmp0(g_getenv("HVMEMU_DEBUG_COPY"), "simple") == 0);
 }
 
 static void ioreq_xen_debug_write(hv_xen *x, uint64_t gpa, const uint8_t *buf,
@@ -229,9 +232,22 @@ static void ioreq_xen_debug_write(hv_xen *x, uint64_t gpa, const uint8_t *buf,
             while (va[off + last] == buf[done + last]) {
                 last--;
             }
-            g_warning("VERIFY: STALE MAPPING gpa 0x%" PRIx64 "+%zu: the "
-                      "cached mapping wrote, a fresh one differs in bytes "
-                      "[%zu, %zu]", gpa + done, n, first, last);
+            uint8_t cached[16];
+            char hex[3][16 * 3 + 1];
+            size_t k = MIN((size_t)16, n - first);
+            bool cached_ok =
+                ioreq_mapcache_read(x->mc, gpa + done + first, cached, k) == 0;
+
+            for (size_t i = 0; i < k; i++) {
+                g_snprintf(hex[0] + 3 * i, 4, " %02x", buf[done + first + i]);
+                g_snprintf(hex[1] + 3 * i, 4, " %02x", va[off + first + i]);
+                g_snprintf(hex[2] + 3 * i, 4, " %02x",
+                           cached_ok ? cached[i] : 0);
+            }
+            g_warning("VERIFY: guest page differs after a write: gpa 0x%"
+                      PRIx64 "+%zu bytes [%zu, %zu]; from byte %zu: wrote%s "
+                      "| fresh map%s | cached map%s", gpa + done, n, first,
+                      last, first, hex[0], hex[1], hex[2]);
         }
         if (va) {
             xenforeignmemory_unmap(x->fmem, va, 1);

@@ -138,10 +138,13 @@ EOS
     fi
 }
 
+# The interface's interrupt count (its /proc/interrupts line).
+net_irqs() { awk -v i="$NET_IF" '$NF == i { s = 0; for (k = 2; k < NF; k++) if ($k ~ /^[0-9]+$/) s += $k; print s }' /proc/interrupts; }
+
 # Interface counters and driver errors, for the record.
 net_counters() {
     _s=/sys/class/net/$NET_IF/statistics
-    echo "GUEST: net $NET_IF rx=$(cat $_s/rx_packets)/$(cat $_s/rx_bytes)B tx=$(cat $_s/tx_packets)/$(cat $_s/tx_bytes)B rx_err=$(cat $_s/rx_errors) tx_err=$(cat $_s/tx_errors) drop=$(cat $_s/rx_dropped)"
+    echo "GUEST: net $NET_IF irqs=$(net_irqs) rx=$(cat $_s/rx_packets)/$(cat $_s/rx_bytes)B tx=$(cat $_s/tx_packets)/$(cat $_s/tx_bytes)B rx_err=$(cat $_s/rx_errors) tx_err=$(cat $_s/tx_errors) drop=$(cat $_s/rx_dropped)"
 }
 
 # ---- the comparison workload (compare-qemu / compare-hvmemu)

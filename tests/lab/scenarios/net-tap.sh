@@ -5,7 +5,7 @@
 #  - link up, static address, ping dom0's bridge address
 #  - TCP both ways with dom0 over the bridge: 16 MiB each, every byte checked
 LAB_ORDER=41
-GUEST_TIMEOUT=600
+GUEST_TIMEOUT=300
 GUEST_MODULES="e1000"
 NET_MAC=00:16:3e:4c:41:02
 NET_BR=labbr0
@@ -20,7 +20,9 @@ dom0_prepare() {
 
 guest_main() {
     net_up 192.168.77.2/24 || return
-    check ping-dom0 ping -c 3 -W 5 192.168.77.1
+    net_counters
+    check ping-dom0 timeout 30 ping -c 3 -w 15 192.168.77.1
+    net_counters
     check tcp-from-dom0 labtool tcp-get 192.168.77.1 5801 31 $NET_SECTORS
     check tcp-to-dom0 labtool tcp-put 192.168.77.1 5802 32 $NET_SECTORS
     net_counters
