@@ -20,12 +20,7 @@ dom0_prepare() {
 
 guest_main() {
     net_up 192.168.77.2/24 || return
-    net_counters
-    check ping-dom0 timeout 30 ping -c 3 -w 15 192.168.77.1
-    net_counters
-    check tcp-from-dom0 labtool tcp-get 192.168.77.1 5801 31 $NET_SECTORS
-    check tcp-to-dom0 labtool tcp-put 192.168.77.1 5802 32 $NET_SECTORS
-    net_counters
+    net_exercise ping-dom0 192.168.77.1 31 32 $NET_SECTORS
 }
 
 dom0_check() {

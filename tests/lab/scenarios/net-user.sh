@@ -18,12 +18,7 @@ dom0_prepare() { dom0_tcp_peers 21 22 $NET_SECTORS; }
 guest_main() {
     net_up || return
     expect_eq address "$(ip -4 -o addr show dev $NET_IF | awk '{print $4}')" 10.0.2.15/24
-    net_counters
-    check ping-gateway timeout 30 ping -c 3 -w 15 10.0.2.2
-    net_counters
-    check tcp-from-dom0 labtool tcp-get 10.0.2.2 5801 21 $NET_SECTORS
-    check tcp-to-dom0 labtool tcp-put 10.0.2.2 5802 22 $NET_SECTORS
-    net_counters
+    net_exercise ping-gateway 10.0.2.2 21 22 $NET_SECTORS
 }
 
 dom0_check() { dom0_tcp_verdict; }
