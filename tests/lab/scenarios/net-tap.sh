@@ -4,6 +4,12 @@
 # (--nic bridge=...); dom0 owns 192.168.77.1 on the bridge.
 #  - link up, static address, ping dom0's bridge address
 #  - TCP both ways with dom0 over the bridge: 16 MiB each, every byte checked
+# Not in the default run: in 2 of 3 runs the guest triple-faults within
+# seconds of its link coming up, with Xen's own RIP in the dumped guest
+# state — nested SVM under TCG mishandling an interrupt that wakes the idle
+# guest (docs/lab.md). net-user, whose backend sends nothing unasked, has
+# passed every run. scripts/lab/run net-tap runs it.
+LAB_DEFAULT=no
 LAB_ORDER=41
 GUEST_TIMEOUT=300
 GUEST_MODULES="e1000"
