@@ -65,6 +65,14 @@ struct hv_xen {
     unsigned traced; /* requests printed so far (opts.trace) */
 };
 
+/* Guest-memory write diagnostics (xen_debug.c): HVMEMU_DEBUG_MEMLOG,
+ * HVMEMU_DEBUG_VERIFY, HVMEMU_DEBUG_COPY. */
+void ioreq_xen_debug_init(void);
+bool ioreq_xen_debug_on(void);
+void ioreq_xen_debug_write(hv_xen *x, uint64_t gpa, const uint8_t *buf,
+                           size_t len);
+void ioreq_xen_debug_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
 /* GError for a failed library call: "<call>: <strerror(errno)>". */
 void ioreq_xen_set_error(GError **err, int code, int errnum, const char *fmt,
                          ...) G_GNUC_PRINTF(4, 5);

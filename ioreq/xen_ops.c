@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdio.h>
 #include <sys/mman.h>
 
 #include "ioreq/xen_int.h"
@@ -169,93 +168,6 @@ static int ioreq_xen_mem_read(void *host, uint64_t gpa, void *buf, size_t len)
     return ioreq_mapcache_read(x->mc, gpa, buf, len);
 }
 
-/*
- * Diagnostics for guest-memory writes, off unless set in the environment
- * (used by the lab to chase data corruption on real Xen):
- *   HVMEMU_DEBUG_MEMLOG=FILE  one line per write: gpa, length, first bytes
- *   HVMEMU_DEBUG_VERIFY=1     after each write, map the pages afresh and
- *                             compare (and read back through the cached
- *                             mapping): where the guest's page differs
- *   HVMEMU_DEBUG_COPY=simple  ascending 8-byte stores instead of memcpy
- */
-static FILE *ioreq_memlog;
-static bool ioreq_verify;
-
-static void ioreq_xen_debug_init(void)
-{
-    const char *path = g_getenv("HVMEMU_DEBUG_MEMLOG");
-
-    if (path && *path && !ioreq_memlog) {
-        ioreq_memlog = fopen(path, "a");
-        if (ioreq_memlog) {
-            setvbuf(ioreq_memlog, NULL, _IOLBF, 0);
-        }
-    }
-    ioreq_verify = g_strcmp0(g_getenv("HVMEMU_DEBUG_VERIFY"), "1") == 0;
-    ioreq_mapcache_set_simple_copy(
-        g_strcmp0(g_getenv("HVMEMU_DEBUG_COPY"), "simple") == 0);
-}
-
-static void ioreq_xen_debug_write(hv_xen *x, uint64_t gpa, const uint8_t *buf,
-                                  size_t len)
-{
-    if (ioreq_memlog) {
-        char head[25];
-        size_t n = MIN(len, sizeof(head) - 1);
-
-        for (size_t i = 0; i < n; i++) {
-            head[i] = g_ascii_isprint(buf[i]) ? (char)buf[i] : '.';
-        }
-        head[n] = 0;
-        fprintf(ioreq_memlog, "W %" PRIx64 " %zu %s\n", gpa, len, head);
-    }
-    if (!ioreq_verify) {
-        return;
-    }
-    for (uint64_t done = 0; done < len;) {
-        uint64_t pfn = (gpa + done) >> IOREQ_PAGE_SHIFT;
-        size_t off = (size_t)((gpa + done) & (IOREQ_PAGE_SIZE - 1));
-        size_t n = MIN(len - done, IOREQ_PAGE_SIZE - off);
-        xen_pfn_t p = (xen_pfn_t)pfn;
-        int err = 0;
-        uint8_t *va = xenforeignmemory_map(x->fmem, x->domid, PROT_READ, 1,
-                                           &p, &err);
-
-        if (!va || err) {
-            g_warning("VERIFY: cannot map pfn 0x%" PRIx64 " afresh", pfn);
-        } else if (memcmp(va + off, buf + done, n) != 0) {
-            size_t first = 0, last = n - 1;
-
-            while (va[off + first] == buf[done + first]) {
-                first++;
-            }
-            while (va[off + last] == buf[done + last]) {
-                last--;
-            }
-            uint8_t cached[16];
-            char hex[3][16 * 3 + 1];
-            size_t k = MIN((size_t)16, n - first);
-            bool cached_ok =
-                ioreq_mapcache_read(x->mc, gpa + done + first, cached, k) == 0;
-
-            for (size_t i = 0; i < k; i++) {
-                g_snprintf(hex[0] + 3 * i, 4, " %02x", buf[done + first + i]);
-                g_snprintf(hex[1] + 3 * i, 4, " %02x", va[off + first + i]);
-                g_snprintf(hex[2] + 3 * i, 4, " %02x",
-                           cached_ok ? cached[i] : 0);
-            }
-            g_warning("VERIFY: guest page differs after a write: gpa 0x%"
-                      PRIx64 "+%zu bytes [%zu, %zu]; from byte %zu: wrote%s "
-                      "| fresh map%s | cached map%s", gpa + done, n, first,
-                      last, first, hex[0], hex[1], hex[2]);
-        }
-        if (va) {
-            xenforeignmemory_unmap(x->fmem, va, 1);
-        }
-        done += n;
-    }
-}
-
 static int ioreq_xen_mem_write(void *host, uint64_t gpa, const void *buf,
                                size_t len)
 {
@@ -263,7 +175,7 @@ static int ioreq_xen_mem_write(void *host, uint64_t gpa, const void *buf,
     int rc = ioreq_mapcache_write(x->mc, gpa, buf, len);
 
     if (rc == 0) {
-        if (G_UNLIKELY(ioreq_memlog || ioreq_verify)) {
+        if (G_UNLIKELY(ioreq_xen_debug_on())) {
             ioreq_xen_debug_write(x, gpa, buf, len);
         }
         ioreq_xen_mem_modified(x, gpa, len);
@@ -306,10 +218,7 @@ static void *ioreq_xen_map_guest(void *opaque, uint64_t first_pfn,
                                     PROT_READ | PROT_WRITE, npages, pfns,
                                     errs);
 
-    if (ioreq_memlog) {
-        fprintf(ioreq_memlog, "MAP %" PRIx64 " %zu %p\n", first_pfn, npages,
-                va);
-    }
+    ioreq_xen_debug_log("MAP %" PRIx64 " %zu %p", first_pfn, npages, va);
     return va;
 }
 
@@ -317,9 +226,7 @@ static void ioreq_xen_unmap_guest(void *opaque, void *addr, size_t npages)
 {
     hv_xen *x = opaque;
 
-    if (ioreq_memlog) {
-        fprintf(ioreq_memlog, "UNMAP %p %zu\n", addr, npages);
-    }
+    ioreq_xen_debug_log("UNMAP %p %zu", addr, npages);
     if (xenforeignmemory_unmap(x->fmem, addr, npages) < 0) {
         g_debug("xenforeignmemory_unmap: %s", g_strerror(errno));
     }
@@ -329,9 +236,7 @@ static void ioreq_xen_env_invalidate(void *opaque)
 {
     hv_xen *x = opaque;
 
-    if (ioreq_memlog) {
-        fprintf(ioreq_memlog, "INVALIDATE\n");
-    }
+    ioreq_xen_debug_log("INVALIDATE");
     ioreq_mapcache_invalidate(x->mc);
 }
 

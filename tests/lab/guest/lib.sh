@@ -76,6 +76,13 @@ wait_for() {
     done
 }
 
+# lab_disk: wait up to 30 s for the first SCSI disk and set $dev to it;
+# a FAIL "detect" line and 1 if none appears.
+lab_disk() {
+    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return 1; }
+    dev=$(lab_first_disk)
+}
+
 # The disk named by ATA port/drive shows up as sdX once ata_piix has probed.
 # lab_first_disk: prints /dev/sdX of the first SCSI disk.
 lab_first_disk() {

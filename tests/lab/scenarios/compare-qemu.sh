@@ -20,8 +20,7 @@ dom0_prepare() {
 }
 
 guest_main() {
-    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return; }
-    dev=$(lab_first_disk)
+    lab_disk || return
     pass disk "$dev $(sed 's/ *$//' /sys/block/${dev#/dev/}/device/model)"
     bench_workload "$dev"
 }

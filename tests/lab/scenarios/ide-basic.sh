@@ -23,8 +23,7 @@ dom0_prepare() {
 }
 
 guest_main() {
-    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return; }
-    dev=$(lab_first_disk)
+    lab_disk || return
     sd=${dev#/dev/}
     model=$(sed 's/ *$//' /sys/block/$sd/device/model)
     expect_eq model "$model" "HVMEMU HARDDISK"

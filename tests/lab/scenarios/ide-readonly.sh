@@ -16,8 +16,7 @@ dom0_prepare() {
 }
 
 guest_main() {
-    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return; }
-    dev=$(lab_first_disk)
+    lab_disk || return
     check read labtool pattern-check $dev 1 0 $DISK_SECTORS
     t0=$(cut -d. -f1 /proc/uptime)
     if timeout 180 labtool pattern-write $dev 9 64 8 direct >/tmp/w.out 2>&1; then

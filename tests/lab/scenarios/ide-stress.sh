@@ -23,8 +23,7 @@ dom0_prepare() {
 }
 
 guest_main() {
-    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return; }
-    dev=$(lab_first_disk)
+    lab_disk || return
     passes=$(sed -n 's/.*hvmemu_lab\.passes=\([0-9]*\).*/\1/p' /proc/cmdline)
     i=1
     while [ "$i" -le "${passes:-8}" ]; do

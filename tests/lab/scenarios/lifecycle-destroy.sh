@@ -13,8 +13,7 @@ dom0_prepare() {
 }
 
 guest_main() {
-    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return; }
-    dev=$(lab_first_disk)
+    lab_disk || return
     mark "io running on $dev"
     # Writes and reads until the domain is destroyed under it.
     i=0

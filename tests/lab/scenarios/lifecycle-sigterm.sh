@@ -16,8 +16,8 @@ dom0_prepare() {
 }
 
 guest_main() {
-    LAB_WAIT=30 wait_for lab_first_disk || { fail detect "no sd disk appeared"; return; }
-    check read labtool pattern-check $(lab_first_disk) 1 0 2048 direct
+    lab_disk || return
+    check read labtool pattern-check $dev 1 0 2048 direct
     mark "idle"
     # Heartbeats that touch hvmemu's ports: after the server is gone they
     # must still complete (served by QEMU), not block the vCPU.

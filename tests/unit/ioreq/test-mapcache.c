@@ -213,8 +213,7 @@ static void test_invalidate(fx *f, gconstpointer data)
 }
 
 /* With the default size, passes over all of RAM map each bucket once and
- * never unmap: no virtual address is reused for another bucket (what
- * corrupted guest pages on real Xen with a 64-bucket cache). */
+ * never unmap (the 64-bucket cache remapped on every pass). */
 static void test_whole_guest_stays_mapped(fx *f, gconstpointer data)
 {
     uint8_t b;
