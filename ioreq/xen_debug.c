@@ -21,6 +21,7 @@
  */
 static FILE *ioreq_memlog;
 static bool ioreq_verify;
+bool ioreq_xen_debugging;
 
 void ioreq_xen_debug_init(void)
 {
@@ -33,14 +34,11 @@ void ioreq_xen_debug_init(void)
         }
     }
     ioreq_verify = g_strcmp0(g_getenv("HVMEMU_DEBUG_VERIFY"), "1") == 0;
+    ioreq_xen_debugging = ioreq_memlog || ioreq_verify;
     ioreq_mapcache_set_simple_copy(
         g_strcmp0(g_getenv("HVMEMU_DEBUG_COPY"), "simple") == 0);
 }
 
-bool ioreq_xen_debug_on(void)
-{
-    return ioreq_memlog || ioreq_verify;
-}
 
 void ioreq_xen_debug_log(const char *fmt, ...)
 {

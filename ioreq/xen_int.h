@@ -68,7 +68,7 @@ struct hv_xen {
 /* Guest-memory write diagnostics (xen_debug.c): HVMEMU_DEBUG_MEMLOG,
  * HVMEMU_DEBUG_VERIFY, HVMEMU_DEBUG_COPY. */
 void ioreq_xen_debug_init(void);
-bool ioreq_xen_debug_on(void);
+extern bool ioreq_xen_debugging; /* any of them on: one test per write */
 void ioreq_xen_debug_write(hv_xen *x, uint64_t gpa, const uint8_t *buf,
                            size_t len);
 void ioreq_xen_debug_log(const char *fmt, ...) G_GNUC_PRINTF(1, 2);

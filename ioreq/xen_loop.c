@@ -151,7 +151,6 @@ static int ioreq_xen_vcpu_of_port(const hv_xen *x, int port)
     return -1;
 }
 
-/* The event channel failed: stop serving; 0 if the domain simply died. */
 /* If the guest is gone (destroyed, dying, shut down), stop cleanly. */
 static bool ioreq_xen_stop_if_gone(hv_xen *x)
 {
@@ -167,6 +166,8 @@ static bool ioreq_xen_stop_if_gone(hv_xen *x)
     return true;
 }
 
+/* The event channel failed: stop serving; exit 0 if the domain simply
+ * died. */
 static void ioreq_xen_channel_error(hv_xen *x, const char *what, int e)
 {
     if (ioreq_xen_stop_if_gone(x)) {

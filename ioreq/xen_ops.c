@@ -175,7 +175,7 @@ static int ioreq_xen_mem_write(void *host, uint64_t gpa, const void *buf,
     int rc = ioreq_mapcache_write(x->mc, gpa, buf, len);
 
     if (rc == 0) {
-        if (G_UNLIKELY(ioreq_xen_debug_on())) {
+        if (G_UNLIKELY(ioreq_xen_debugging)) {
             ioreq_xen_debug_write(x, gpa, buf, len);
         }
         ioreq_xen_mem_modified(x, gpa, len);

@@ -28,8 +28,8 @@ struct hv_ctx {
     GPtrArray *devices;                  /* hv_device *, creation order */
     GPtrArray *isa_sources[16];          /* who asserts each ISA line */
     GHashTable *unclaimed_logged;        /* (space, addr) already logged */
-    uint64_t irq_raised;
-    bool tearing_down;                   /* no refused-region retries */                 /* rising edges sent to the host */
+    uint64_t irq_raised;                 /* rising edges sent to the host */
+    bool tearing_down;                   /* no refused-region retries */
 };
 
 void hv_regions_init(hv_ctx *ctx);

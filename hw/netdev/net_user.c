@@ -292,13 +292,11 @@ static void user_readable(void *opaque, uint32_t events)
 static void user_poll(hv_net *n, bool on)
 {
     user_be *u = n->be;
+    bool was_on = u->watch != NULL;
 
-    if (on && !u->watch) {
-        u->watch = hv_loop_add_fd(n->loop, u->rx_fd, user_readable, u);
+    netdev_watch_fd(n, &u->watch, u->rx_fd, user_readable, u, on);
+    if (on && !was_on) {
         signal_fd(u->rx_fd);    /* frames may have queued while paused */
-    } else if (!on && u->watch) {
-        hv_loop_remove(n->loop, u->watch);
-        u->watch = NULL;
     }
 }
 

@@ -37,11 +37,5 @@ dom0_drive() {
     t=$(now)
     xlt 60 destroy "$GUEST_NAME"
     dom0_note "xl destroy took $(since "$t") s"
-    LAB_HV_STATUS_CHECKED=1
-    if lab_hvmemu_wait_exit "$DESTROY_EXIT_LIMIT"; then
-        dom0_note "hvmemu exited $(awk -v a="$t" -v b="$HV_EXIT_T" 'BEGIN { printf "%.1f", b - a }') s after xl destroy, status $HV_STATUS"
-        [[ $HV_STATUS == 0 ]] || dom0_fail "hvmemu exit status $HV_STATUS after xl destroy (want 0)"
-    else
-        dom0_fail "hvmemu still running ${DESTROY_EXIT_LIMIT}s after xl destroy"
-    fi
+    lab_expect_hvmemu_exit "xl destroy" "$DESTROY_EXIT_LIMIT" "$t"
 }

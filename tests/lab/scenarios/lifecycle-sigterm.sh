@@ -39,14 +39,7 @@ dom0_drive() {
     local t n
     t=$(now)
     kill -TERM "$HV_PID"
-    LAB_HV_STATUS_CHECKED=1
-    if lab_hvmemu_wait_exit "$SIGTERM_EXIT_LIMIT"; then
-        dom0_note "hvmemu exited $(awk -v a="$t" -v b="$HV_EXIT_T" 'BEGIN { printf "%.1f", b - a }') s after SIGTERM, status $HV_STATUS"
-        [[ $HV_STATUS == 0 ]] || dom0_fail "hvmemu exit status $HV_STATUS after SIGTERM (want 0)"
-    else
-        dom0_fail "hvmemu still running ${SIGTERM_EXIT_LIMIT}s after SIGTERM"
-        return
-    fi
+    lab_expect_hvmemu_exit SIGTERM "$SIGTERM_EXIT_LIMIT" "$t" || return
     # The guest must keep making progress with the server gone.
     n=$(grep -ac '^LAB-MARK: alive' "$SERIAL")
     if lab_wait_serial "^LAB-MARK: alive $((n + 4)) " 30; then

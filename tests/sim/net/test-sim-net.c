@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "net-guest.h"
+#include "pcap-read.h"
 
 static const uint8_t our_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -147,27 +148,6 @@ static void test_eeprom_phy_link(void)
 
 /* ---- transmit ---- */
 
-static GBytes *pcap_record(const char *path, unsigned index)
-{
-    g_autofree char *data = NULL;
-    gsize len, off = 24;
-
-    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
-    g_assert_cmpuint(len, >=, 24);
-    g_assert_cmphex(*(uint32_t *)data, ==, 0xa1b2c3d4);
-    g_assert_cmpuint(*(uint32_t *)(data + 20), ==, 1);     /* Ethernet */
-    for (unsigned i = 0; off + 16 <= len; i++) {
-        uint32_t incl = *(uint32_t *)(data + off + 8);
-
-        g_assert_cmpuint(off + 16 + incl, <=, len);
-        if (i == index) {
-            return g_bytes_new(data + off + 16, incl);
-        }
-        off += 16 + incl;
-    }
-    return NULL;
-}
-
 static void test_tx(void)
 {
     net_env e;
@@ -194,7 +174,7 @@ static void test_tx(void)
         g_assert_cmpint(ng_peer_recv(&e, got, sizeof(got), 10000), ==,
                         (int)sizes[i]);
         g_assert_cmpmem(got, sizes[i], f, sizes[i]);
-        rec = pcap_record(e.pcap, i);
+        rec = test_pcap_record(e.pcap, i);
         g_assert_nonnull(rec);
         g_assert_cmpmem(g_bytes_get_data(rec, NULL), g_bytes_get_size(rec),
                         f, sizes[i]);
@@ -241,7 +221,7 @@ static void test_rx(void)
     g_assert_cmphex(ng_rd(&e, R_ICR), ==, 0);
     g_assert_cmpuint(ng_rd(&e, R_RDH), ==, 1);
     /* In the capture too, as received. */
-    g_autoptr(GBytes) rec = pcap_record(e.pcap, 0);
+    g_autoptr(GBytes) rec = test_pcap_record(e.pcap, 0);
     g_assert_nonnull(rec);
     g_assert_cmpmem(g_bytes_get_data(rec, NULL), g_bytes_get_size(rec), f,
                     1514);

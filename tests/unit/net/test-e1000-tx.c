@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tests/unit/net/nic-fixture.h"
+#include "pcap-read.h"
 
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
@@ -62,26 +63,6 @@ static uint8_t desc_status(nic *f, unsigned i)
     return nic_ram(f, NIC_TX_RING + i * 16)[12];
 }
 
-static GBytes *read_pcap_record(const char *path, unsigned index)
-{
-    g_autofree char *data = NULL;
-    gsize len, off = 24;
-
-    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
-    g_assert_cmpuint(len, >=, 24);
-    g_assert_cmphex(*(uint32_t *)data, ==, 0xa1b2c3d4);
-    g_assert_cmpuint(*(uint32_t *)(data + 20), ==, 1);     /* Ethernet */
-    for (unsigned i = 0; off + 16 <= len; i++) {
-        uint32_t incl = *(uint32_t *)(data + off + 8);
-        if (i == index) {
-            g_assert_cmpuint(off + 16 + incl, <=, len);
-            return g_bytes_new(data + off + 16, incl);
-        }
-        off += 16 + incl;
-    }
-    return NULL;
-}
-
 static void test_legacy(nic *f, gconstpointer data)
 {
     uint8_t frame[256], got[2048];
@@ -112,7 +93,7 @@ static void test_legacy(nic *f, gconstpointer data)
     g_assert_cmpuint(nic_rd(f, E1000_GOTCH), ==, 0);
     g_assert_cmpuint(nic_rd(f, E1000_GOTCL), ==, 0);
     /* The capture has it, byte-exact. */
-    cap = read_pcap_record(f->pcap, 0);
+    cap = test_pcap_record(f->pcap, 0);
     g_assert_nonnull(cap);
     g_assert_cmpmem(g_bytes_get_data(cap, NULL), g_bytes_get_size(cap),
                     frame, len);
