@@ -187,7 +187,18 @@ fail:
 static void e1000_destroy(hv_device *dev)
 {
     e1000 *s = (e1000 *)dev;
+    hv_net_stats st;
 
+    /* One line for the admin's log: what crossed the backend, and what
+     * it refused (a full or down host side drops, as a wire would). */
+    hv_net_get_stats(s->net, &st);
+    g_message("%02x:%02x.%x %s: sent %" G_GUINT64_FORMAT " frames/%"
+              G_GUINT64_FORMAT " B (%" G_GUINT64_FORMAT " dropped), received %"
+              G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " B (%" G_GUINT64_FORMAT
+              " dropped)", HV_SBDF_BUS(s->pci.sbdf), HV_SBDF_DEV(s->pci.sbdf),
+              HV_SBDF_FN(s->pci.sbdf), hv_net_describe(s->net), st.tx_frames,
+              st.tx_bytes, st.tx_dropped, st.rx_frames, st.rx_bytes,
+              st.rx_dropped);
     hv_net_close(s->net);   /* no more callbacks into us */
     e1000_intr_fini(s);
     hv_pci_fini(&s->pci);

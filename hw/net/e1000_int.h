@@ -43,6 +43,7 @@ typedef struct e1000_tx {
     bool in_packet;
     bool bad;           /* unreadable data / invalid TSO: drop at EOP */
     bool tse;           /* TCP segmentation for this packet */
+    bool gso;           /* ... left to the backend (hv_net_send_offload) */
     bool legacy;
     uint8_t popts;      /* POPTS of the first data descriptor */
     uint8_t cso, css;   /* legacy checksum offsets, IC */

@@ -2,7 +2,10 @@
 /*
  * Transmit: the descriptor ring (SDM 3.3-3.4), legacy and extended
  * (context + data) descriptors, checksum insertion (3.3.5), TCP/UDP
- * segmentation (3.5), VLAN insertion and short-frame padding.
+ * segmentation (3.5), VLAN insertion and short-frame padding. A TSO
+ * packet goes to a backend with a virtio-net header whole, for the host
+ * kernel to segment (gso_send): what QEMU's e1000 does not do, and what
+ * makes guest→host TCP several times faster (docs/e1000.md).
  *
  * Hostile guests: a TDT write processes at most one pass over the ring;
  * head/tail beyond the ring or a ring outside RAM stop processing; every
@@ -16,6 +19,7 @@
 
 #define TCP_FIN 0x01
 #define TCP_PSH 0x08
+#define TCP_CWR 0x80
 
 static hv_ctx *ctx_of(e1000 *s)
 {
@@ -27,6 +31,7 @@ static void packet_reset(e1000_tx *t)
     t->in_packet = false;
     t->bad = false;
     t->tse = false;
+    t->gso = false;
     t->legacy = false;
     t->total = 0;
     t->segs = 0;
@@ -55,8 +60,10 @@ static void tx_stats(e1000 *s, const uint8_t *dst, size_t len)
     }
 }
 
-/* Hand the assembled frame to the backend: VLAN tag, padding. */
-static void tx_send(e1000 *s)
+/* Hand the assembled frame to the backend: VLAN tag, padding. With @o
+ * (a whole TSO packet) the offsets in it move with the tag, and the
+ * caller counts the segments in the statistics. */
+static void tx_send(e1000 *s, hv_net_offload *o)
 {
     static const uint8_t zeros[E1000_MIN_FRAME];
     e1000_tx *t = &s->tx;
@@ -75,8 +82,18 @@ static void tx_send(e1000 *s)
         iov[n++] = (struct iovec){ tag, 4 };
         iov[n++] = (struct iovec){ t->buf + 12, t->len - 12 };
         total += 4;
+        if (o) {
+            o->hdr_len += 4;
+            o->csum_start += 4;
+        }
     } else {
         iov[n++] = (struct iovec){ t->buf, t->len };
+    }
+    if (o) {
+        if (s->net) {
+            hv_net_send_offload(s->net, o, iov, n);
+        }
+        return;
     }
     if (total < E1000_MIN_FRAME &&
         (E1000_REG(s, E1000_TCTL) & E1000_TCTL_PSP)) {
@@ -196,11 +213,50 @@ static void tso_segment(e1000 *s, bool last)
     }
     tso_fix_headers(t, last);
     tx_checksums(t);
-    tx_send(s);
+    tx_send(s, NULL);
     t->segs++;
     t->tso_sent += (uint32_t)payload;
     memcpy(t->buf, t->hdr, hl);
     t->len = hl;
+}
+
+/*
+ * The whole TSO packet in one go, for the backend's host to segment
+ * (t->gso): the headers fixed as for a single segment carrying all the
+ * payload (tso_fix_headers: IP lengths, and the pseudo-header sum with
+ * the whole TCP length, which is exactly what a partial checksum holds),
+ * the IPv4 header checksum if asked for (IXSM), the TCP checksum left to
+ * the host. The statistics count the segments the wire will carry.
+ */
+static void gso_send(e1000 *s)
+{
+    e1000_tx *t = &s->tx;
+    const e1000_tx_ctx *c = &t->pctx;
+    size_t hl = c->hdrlen, payload = t->len - hl;
+    size_t vlan = (t->vle && (E1000_REG(s, E1000_CTRL) & E1000_CTRL_VME)) ? 4 : 0;
+    hv_net_offload o = {
+        .gso_type = (c->tucmd & E1000_TXD_TUCMD_IP) ? HV_NET_GSO_TCPV4
+                                                    : HV_NET_GSO_TCPV6,
+        .ecn = t->buf[c->tucss + 13] & TCP_CWR,
+        .hdr_len = (uint16_t)hl,
+        .gso_size = c->mss,
+        .csum_start = c->tucss,
+        .csum_offset = (uint16_t)(c->tucso - c->tucss),
+    };
+
+    memcpy(t->hdr, t->buf, hl);
+    tso_fix_headers(t, true);
+    if ((t->popts & E1000_TXD_POPTS_IXSM) && (c->tucmd & E1000_TXD_TUCMD_IP)) {
+        memset(t->buf + c->ipcso, 0, 2);
+        insert_csum(t, c->ipcss, c->ipcso, c->ipcse, false);
+    }
+    for (size_t left = payload; left > 0;) {
+        size_t seg = MIN(left, (size_t)c->mss);
+
+        tx_stats(s, t->buf, hl + seg + vlan);
+        left -= seg;
+    }
+    tx_send(s, &o);
 }
 
 /* Copy @len bytes of guest data into the frame. Under TSO a full segment
@@ -211,8 +267,8 @@ static void tso_segment(e1000 *s, bool last)
 static void tx_append(e1000 *s, uint64_t addr, uint32_t len)
 {
     e1000_tx *t = &s->tx;
-    size_t limit = t->tse ? (size_t)t->pctx.hdrlen + t->pctx.mss
-                          : E1000_TX_MAX_FRAME;
+    size_t limit = t->tse && !t->gso ? (size_t)t->pctx.hdrlen + t->pctx.mss
+                                     : E1000_TX_MAX_FRAME;
 
     if (t->tse && t->total + (uint64_t)len >
                       (uint64_t)t->pctx.hdrlen + t->pctx.paylen) {
@@ -223,7 +279,7 @@ static void tx_append(e1000 *s, uint64_t addr, uint32_t len)
         size_t chunk;
 
         if (t->len >= limit) {
-            if (t->tse) {
+            if (t->tse && !t->gso) {
                 /* A full segment, and more data follows: not the last. */
                 tso_segment(s, false);
                 continue;
@@ -262,6 +318,12 @@ static void packet_start(e1000 *s, const uint8_t *d, bool legacy)
                        t->pctx.mss, t->pctx.hdrlen);
         t->bad = true;
     }
+    /* Whole to the backend: TCP with the checksum asked for (a partial
+     * checksum is how segmentation offload works), fitting one frame. */
+    t->gso = t->tse && !t->bad && s->net && hv_net_has_vnet_hdr(s->net) &&
+             (t->pctx.tucmd & E1000_TXD_TUCMD_TCP) &&
+             (t->popts & E1000_TXD_POPTS_TXSM) &&
+             (size_t)t->pctx.hdrlen + t->pctx.paylen <= E1000_TX_MAX_FRAME;
 }
 
 static void packet_end(e1000 *s)
@@ -272,12 +334,15 @@ static void packet_end(e1000 *s)
         hv_guest_error(E1000_LOG, "TSO packet dropped");
         e1000_stat_inc(s, E1000_TSCTFC);
     } else if (!t->bad) {
-        if (t->tse) {
-            tso_segment(s, true);
+        if (t->gso && t->len > (size_t)t->pctx.hdrlen + t->pctx.mss) {
+            gso_send(s);
+            e1000_stat_inc(s, E1000_TSCTC);
+        } else if (t->tse) {
+            tso_segment(s, true);       /* also a GSO packet of one segment */
             e1000_stat_inc(s, E1000_TSCTC);
         } else {
             tx_checksums(t);
-            tx_send(s);
+            tx_send(s, NULL);
         }
     }
     packet_reset(t);

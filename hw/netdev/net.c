@@ -278,7 +278,8 @@ void hv_net_close(hv_net *n)
     g_free(n);
 }
 
-ssize_t hv_net_send(hv_net *n, const struct iovec *iov, int iovcnt)
+static ssize_t net_send(hv_net *n, const hv_net_offload *o,
+                        const struct iovec *iov, int iovcnt)
 {
     size_t len = netdev_iov_size(iov, iovcnt);
     ssize_t r;
@@ -290,7 +291,12 @@ ssize_t hv_net_send(hv_net *n, const struct iovec *iov, int iovcnt)
         n->stats.tx_dropped++;
         return 0;
     }
-    r = n->ops->send(n, iov, iovcnt);
+    if (o && !(n->vnet_hdr && n->ops->send_offload)) {
+        n->stats.tx_dropped++;
+        return -ENOTSUP;
+    }
+    r = o ? n->ops->send_offload(n, o, iov, iovcnt)
+          : n->ops->send(n, iov, iovcnt);
     if (r <= 0) {
         n->stats.tx_dropped++;
         return r;
@@ -298,6 +304,17 @@ ssize_t hv_net_send(hv_net *n, const struct iovec *iov, int iovcnt)
     n->stats.tx_frames++;
     n->stats.tx_bytes += len;
     return r;
+}
+
+ssize_t hv_net_send(hv_net *n, const struct iovec *iov, int iovcnt)
+{
+    return net_send(n, NULL, iov, iovcnt);
+}
+
+ssize_t hv_net_send_offload(hv_net *n, const hv_net_offload *o,
+                            const struct iovec *iov, int iovcnt)
+{
+    return net_send(n, o, iov, iovcnt);
 }
 
 void hv_net_resume(hv_net *n)

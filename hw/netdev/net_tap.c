@@ -6,11 +6,13 @@
  *
  *   ifname=NAME (or xl's vifname=)  default: the kernel picks hvmemu%d
  *   bridge=BR                       add the tap to bridge BR
- *   vnet_hdr=on                     IFF_VNET_HDR: frames carry a
- *                                   struct virtio_net_hdr. No offloads are
- *                                   enabled (TUNSETOFFLOAD 0), so the
- *                                   kernel only hands us complete frames
- *                                   and we send empty headers.
+ *   vnet_hdr=on|off (default on)    IFF_VNET_HDR: frames carry a
+ *                                   struct virtio_net_hdr, so a device can
+ *                                   hand over unsegmented TCP packets
+ *                                   (hv_net_send_offload). No receive
+ *                                   offloads are enabled (TUNSETOFFLOAD
+ *                                   0): the kernel only hands us complete
+ *                                   frames.
  * Needs CAP_NET_ADMIN (or a persistent tap owned by our user).
  */
 #define G_LOG_DOMAIN "netdev"
@@ -40,11 +42,11 @@ static size_t hdr_len(const hv_net *n)
     return n->vnet_hdr ? sizeof(struct virtio_net_hdr) : 0;
 }
 
-static ssize_t tap_send(hv_net *n, const struct iovec *iov, int iovcnt)
+/* One frame behind @hdr (NULL without vnet_hdr). */
+static ssize_t tap_write(hv_net *n, const struct virtio_net_hdr *hdr,
+                         const struct iovec *iov, int iovcnt)
 {
     tap_be *t = n->be;
-    struct virtio_net_hdr hdr = { .flags = 0,
-                                  .gso_type = VIRTIO_NET_HDR_GSO_NONE };
     struct iovec v[65];
     int k = 0;
     ssize_t r;
@@ -52,8 +54,8 @@ static ssize_t tap_send(hv_net *n, const struct iovec *iov, int iovcnt)
     if (iovcnt > 64) {
         return -EINVAL;
     }
-    if (n->vnet_hdr) {
-        v[k++] = (struct iovec){ &hdr, sizeof(hdr) };
+    if (hdr) {
+        v[k++] = (struct iovec){ (void *)hdr, sizeof(*hdr) };
     }
     memcpy(&v[k], iov, sizeof(*iov) * (size_t)iovcnt);
     r = writev(t->fd, v, k + iovcnt);
@@ -61,6 +63,37 @@ static ssize_t tap_send(hv_net *n, const struct iovec *iov, int iovcnt)
         return (errno == EAGAIN || errno == ENOBUFS) ? 0 : -errno;
     }
     return r - (ssize_t)hdr_len(n);
+}
+
+static ssize_t tap_send(hv_net *n, const struct iovec *iov, int iovcnt)
+{
+    struct virtio_net_hdr hdr = { .flags = 0,
+                                  .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+
+    return tap_write(n, n->vnet_hdr ? &hdr : NULL, iov, iovcnt);
+}
+
+/* The kernel segments it (tun_get_user → virtio_net_hdr_to_skb): on a
+ * bridge to dom0's own stack the packet arrives whole, one ACK for up to
+ * 64 KiB instead of one per two segments. The header's fields are in the
+ * host's byte order: a tap's header is little-endian only on request
+ * (TUNSETVNETLE), native otherwise, and this host is the tap's. */
+static ssize_t tap_send_offload(hv_net *n, const hv_net_offload *o,
+                                const struct iovec *iov, int iovcnt)
+{
+    struct virtio_net_hdr hdr = {
+        .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
+        .gso_type = (uint8_t)((o->gso_type == HV_NET_GSO_TCPV6
+                                   ? VIRTIO_NET_HDR_GSO_TCPV6
+                                   : VIRTIO_NET_HDR_GSO_TCPV4) |
+                              (o->ecn ? VIRTIO_NET_HDR_GSO_ECN : 0)),
+        .hdr_len = o->hdr_len,
+        .gso_size = o->gso_size,
+        .csum_start = o->csum_start,
+        .csum_offset = o->csum_offset,
+    };
+
+    return tap_write(n, &hdr, iov, iovcnt);
 }
 
 static void tap_readable(void *opaque, uint32_t events)
@@ -105,7 +138,8 @@ static void tap_close(hv_net *n)
 }
 
 static const netdev_ops tap_ops = {
-    .kind = "tap", .send = tap_send, .poll = tap_poll, .close = tap_close,
+    .kind = "tap", .send = tap_send, .send_offload = tap_send_offload,
+    .poll = tap_poll, .close = tap_close,
 };
 
 static bool ifr_ioctl(const char *what, unsigned long req, struct ifreq *ifr,
@@ -185,7 +219,7 @@ bool netdev_tap_open(hv_net *n, hv_opts *opts, GError **err)
     tap_be *t;
     bool vnet;
 
-    if (!hv_opts_bool(opts, "vnet_hdr", false, &vnet, err)) {
+    if (!hv_opts_bool(opts, "vnet_hdr", true, &vnet, err)) {
         return false;
     }
     ifname = ifname ? ifname : vifname;

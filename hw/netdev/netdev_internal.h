@@ -14,6 +14,10 @@ typedef struct netdev_ops {
     const char *kind;
     /* Hand one frame to the host: length, 0 when full, -errno. */
     ssize_t (*send)(hv_net *n, const struct iovec *iov, int iovcnt);
+    /* Optional (backends with a virtio-net header): the same for one
+     * unsegmented packet, hv_net_send_offload. */
+    ssize_t (*send_offload)(hv_net *n, const hv_net_offload *o,
+                            const struct iovec *iov, int iovcnt);
     /* Start or stop reading from the host side (back-pressure). */
     void (*poll)(hv_net *n, bool on);
     void (*close)(hv_net *n);

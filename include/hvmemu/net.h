@@ -75,11 +75,40 @@ void hv_net_set_link(hv_net *n, bool up);
 
 /*
  * Offload capability: true when the backend carries a virtio-net header
- * (tap with vnet_hdr=on), so frames could pass with partial checksums or
- * unsegmented. Devices that do not use it send complete frames; the
- * backend then adds an empty header itself.
+ * (tap with vnet_hdr=on, the default), so a frame may pass unsegmented
+ * with its TCP checksum left partial: hv_net_send_offload. Frames sent
+ * with hv_net_send are complete; the backend adds an empty header itself.
  */
 bool hv_net_has_vnet_hdr(const hv_net *n);
+
+/*
+ * One unsegmented TCP packet for the host to cut into @gso_size payload
+ * pieces (virtio 1.1 5.1.6.2, "Packet Transmission"; what the kernel's
+ * GSO does for a tap): headers as for one segment carrying everything
+ * (IP lengths of the whole packet), the TCP checksum field holding the
+ * pseudo-header sum including the whole TCP length, to be completed from
+ * @csum_start with the result at @csum_start + @csum_offset. Offsets
+ * count from the first byte of the frame.
+ */
+typedef enum hv_net_gso_type {
+    HV_NET_GSO_TCPV4 = 1,
+    HV_NET_GSO_TCPV6 = 4,
+} hv_net_gso_type;
+
+typedef struct hv_net_offload {
+    hv_net_gso_type gso_type;
+    bool ecn;                   /* the first segment has CWR set */
+    uint16_t hdr_len;           /* Ethernet + IP + TCP headers */
+    uint16_t gso_size;          /* payload bytes per segment (MSS) */
+    uint16_t csum_start, csum_offset;
+} hv_net_offload;
+
+/*
+ * Send one such packet. Only on a backend with hv_net_has_vnet_hdr;
+ * otherwise -ENOTSUP (counted as a drop). Returns as hv_net_send.
+ */
+ssize_t hv_net_send_offload(hv_net *n, const hv_net_offload *o,
+                            const struct iovec *iov, int iovcnt);
 
 /* "socket udp:127.0.0.1:5000", "tap hvm1 (bridge xenbr0)", ... */
 const char *hv_net_describe(const hv_net *n);

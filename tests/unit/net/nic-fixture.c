@@ -7,34 +7,56 @@
 
 #include "tests/unit/net/nic-fixture.h"
 
-void nic_setup(nic *f, const char *extra)
+/* The guest and its e1000 on @backend ("backend=...,"), or on a
+ * socketpair with NULL. */
+static bool setup_on(nic *f, const char *backend, const char *extra,
+                     GError **err)
 {
-    int sv[2];
-    GError *err = NULL;
+    int sv[2] = { -1, -1 };
     g_autofree char *spec = NULL;
+    g_autofree char *be = NULL;
     hv_opts *opts;
 
     memset(f, 0, sizeof(*f));
-    g_assert_cmpint(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), ==, 0);
-    f->peer = sv[0];
+    f->peer = -1;
+    if (!backend) {
+        g_assert_cmpint(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), ==, 0);
+        f->peer = sv[0];
+        backend = be = g_strdup_printf("backend=socket,socket=fd:%d", sv[1]);
+    }
     f->dir = g_dir_make_tmp("hvmemu-net-XXXXXX", NULL);
     f->pcap = g_build_filename(f->dir, "cap.pcap", NULL);
     f->mh = hv_memhost_new(NIC_RAM);
     f->loop = hv_loop_new();
     f->ctx = hv_ctx_new(hv_memhost_ops(), f->mh, f->loop);
-    spec = g_strdup_printf("backend=socket,socket=fd:%d,mac=" NIC_MAC
-                           ",addr=00:04.0,capture=%s%s%s", sv[1], f->pcap,
-                           extra && *extra ? "," : "", extra ? extra : "");
-    opts = hv_opts_parse(spec, &err);
-    g_assert_no_error(err);
-    f->dev = hv_device_create_opts(f->ctx, &e1000_class, opts, &err);
-    g_assert_no_error(err);
-    g_assert_nonnull(f->dev);
+    spec = g_strdup_printf("%s,mac=" NIC_MAC ",addr=00:04.0,capture=%s%s%s",
+                           backend, f->pcap, extra && *extra ? "," : "",
+                           extra ? extra : "");
+    opts = hv_opts_parse(spec, err);
+    g_assert_nonnull(opts);
+    f->dev = hv_device_create_opts(f->ctx, &e1000_class, opts, err);
     hv_opts_free(opts);
+    if (!f->dev) {
+        return false;
+    }
     nic_cfg_wr(f, PCI_BASE_ADDRESS_0, 4, NIC_MMIO);
     nic_cfg_wr(f, PCI_BASE_ADDRESS_0 + 4, 4, NIC_IO);
     nic_cfg_wr(f, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY |
                PCI_COMMAND_MASTER);
+    return true;
+}
+
+void nic_setup(nic *f, const char *extra)
+{
+    GError *err = NULL;
+
+    g_assert_true(setup_on(f, NULL, extra, &err));
+    g_assert_no_error(err);
+}
+
+bool nic_setup_backend(nic *f, const char *backend, GError **err)
+{
+    return setup_on(f, backend, NULL, err);
 }
 
 void nic_teardown(nic *f)
@@ -42,7 +64,9 @@ void nic_teardown(nic *f)
     hv_ctx_free(f->ctx);
     hv_loop_free(f->loop);
     hv_memhost_free(f->mh);
-    close(f->peer);
+    if (f->peer >= 0) {
+        close(f->peer);
+    }
     unlink(f->pcap);
     rmdir(f->dir);
     g_free(f->pcap);

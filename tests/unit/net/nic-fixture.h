@@ -41,6 +41,9 @@ typedef struct nic {
 
 /* Create with "e1000,<extra>" plus the socket backend and capture. */
 void nic_setup(nic *f, const char *extra);
+/* The same on another backend ("backend=tap,ifname=x"), no peer; false
+ * with @err when the backend cannot be opened here (nic_teardown then). */
+bool nic_setup_backend(nic *f, const char *backend, GError **err);
 /* Same without PCI enable/ring setup. */
 void nic_teardown(nic *f);
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Network backends through the hv_net seam: socket (unix, udp, fd),
  * capture files, back-pressure, link notifications, option errors. */
+#include <errno.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -108,6 +109,22 @@ static void link_pair(const char *spec_a, const char *spec_b)
     g_assert_cmpuint(st.rx_frames, ==, 4);
     g_assert_cmpuint(st.tx_frames, ==, 1);
     g_assert_cmpuint(st.rx_dropped, ==, 0);
+    /* No virtio-net header on this backend: an unsegmented packet is
+     * refused and counted, never sent as if it were a frame. */
+    {
+        hv_net_offload o = { .gso_type = HV_NET_GSO_TCPV4, .hdr_len = 54,
+                             .gso_size = 10, .csum_start = 34,
+                             .csum_offset = 16 };
+        struct iovec iov = { frame, sizeof(frame) };
+
+        g_assert_false(hv_net_has_vnet_hdr(a.net));
+        g_assert_cmpint(hv_net_send_offload(a.net, &o, &iov, 1), ==,
+                        -ENOTSUP);
+        hv_net_get_stats(a.net, &st);
+        g_assert_cmpuint(st.tx_dropped, ==, 1);
+        pump(loop);
+        g_assert_cmpuint(b.frames, ==, 4);
+    }
     /* Link down: sends are dropped, the client hears about it later. */
     hv_net_set_link(a.net, false);
     g_assert_cmpint(a.links, ==, 0);
