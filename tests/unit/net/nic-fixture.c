@@ -152,6 +152,36 @@ void nic_tx_legacy(nic *f, uint64_t addr, uint16_t len, uint8_t cmd,
     nic_tx_raw(f, d);
 }
 
+/* Context descriptor (SDM 3.3.6). */
+void nic_tx_context(nic *f, uint8_t ipcss, uint8_t ipcso, uint16_t ipcse,
+                    uint8_t tucss, uint8_t tucso, uint16_t tucse,
+                    uint32_t paylen, uint8_t tucmd, uint8_t hdrlen,
+                    uint16_t mss)
+{
+    uint8_t d[16] = { ipcss, ipcso, 0, 0, tucss, tucso };
+
+    put_le(d + 2, ipcse, 2);
+    put_le(d + 6, tucse, 2);
+    put_le(d + 8, paylen | (uint32_t)tucmd << 24, 4);  /* DTYP 0 */
+    d[11] |= E1000_TXD_CMD_DEXT;
+    d[13] = hdrlen;
+    put_le(d + 14, mss, 2);
+    nic_tx_raw(f, d);
+}
+
+/* Data descriptor (SDM 3.3.7). */
+void nic_tx_data(nic *f, uint64_t addr, uint32_t len, uint8_t dcmd,
+                 uint8_t popts)
+{
+    uint8_t d[16] = { 0 };
+
+    put_le(d, addr, 8);
+    put_le(d + 8, len | (uint32_t)E1000_TXD_DTYP_DATA << 20, 4);
+    d[11] = dcmd | E1000_TXD_CMD_DEXT;
+    d[13] = popts;
+    nic_tx_raw(f, d);
+}
+
 void nic_tx_doorbell(nic *f)
 {
     nic_wr(f, E1000_TDT, f->tx_tail);

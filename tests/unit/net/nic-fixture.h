@@ -61,6 +61,13 @@ void nic_tx_init(nic *f, unsigned n);
 void nic_tx_legacy(nic *f, uint64_t addr, uint16_t len, uint8_t cmd,
                    uint8_t cso, uint8_t css, uint16_t special);
 void nic_tx_raw(nic *f, const uint8_t d[16]);
+/* Extended descriptors (SDM 3.3.6-7) at the tail: context, data. */
+void nic_tx_context(nic *f, uint8_t ipcss, uint8_t ipcso, uint16_t ipcse,
+                    uint8_t tucss, uint8_t tucso, uint16_t tucse,
+                    uint32_t paylen, uint8_t tucmd, uint8_t hdrlen,
+                    uint16_t mss);
+void nic_tx_data(nic *f, uint64_t addr, uint32_t len, uint8_t dcmd,
+                 uint8_t popts);
 void nic_tx_doorbell(nic *f);
 void nic_rx_init(nic *f, unsigned n, uint32_t rctl);
 uint8_t *nic_ram(nic *f, uint64_t gpa);

@@ -28,43 +28,6 @@ static void teardown(nic *f, gconstpointer data)
     nic_teardown(f);
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-    for (unsigned i = 0; i < n; i++) {
-        p[i] = (uint8_t)(v >> (8 * i));
-    }
-}
-
-/* Context descriptor (SDM 3.3.6). */
-static void tx_context(nic *f, uint8_t ipcss, uint8_t ipcso, uint16_t ipcse,
-                       uint8_t tucss, uint8_t tucso, uint16_t tucse,
-                       uint32_t paylen, uint8_t tucmd, uint8_t hdrlen,
-                       uint16_t mss)
-{
-    uint8_t d[16] = { ipcss, ipcso, 0, 0, tucss, tucso };
-
-    put_le(d + 2, ipcse, 2);
-    put_le(d + 6, tucse, 2);
-    put_le(d + 8, paylen | (uint32_t)tucmd << 24, 4);  /* DTYP 0 */
-    d[11] |= E1000_TXD_CMD_DEXT;
-    d[13] = hdrlen;
-    put_le(d + 14, mss, 2);
-    nic_tx_raw(f, d);
-}
-
-/* Data descriptor (SDM 3.3.7). */
-static void tx_data(nic *f, uint64_t addr, uint32_t len, uint8_t dcmd,
-                    uint8_t popts)
-{
-    uint8_t d[16] = { 0 };
-
-    put_le(d, addr, 8);
-    put_le(d + 8, len | (uint32_t)E1000_TXD_DTYP_DATA << 20, 4);
-    d[11] = dcmd | E1000_TXD_CMD_DEXT;
-    d[13] = popts;
-    nic_tx_raw(f, d);
-}
-
 static uint8_t desc_status(nic *f, unsigned i)
 {
     return nic_ram(f, NIC_TX_RING + i * 16)[12];
@@ -158,8 +121,8 @@ static void test_csum_offload(nic *f, gconstpointer data)
     g[24] = g[25] = 0;
     g[40] = ps >> 8;
     g[41] = ps & 0xff;
-    tx_context(f, 14, 24, 33, 34, 40, 0, 0, E1000_TXD_TUCMD_IP, 0, 0);
-    tx_data(f, NIC_TX_BUF, (uint32_t)len, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS,
+    nic_tx_context(f, 14, 24, 33, 34, 40, 0, 0, E1000_TXD_TUCMD_IP, 0, 0);
+    nic_tx_data(f, NIC_TX_BUF, (uint32_t)len, E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS,
             E1000_TXD_POPTS_IXSM | E1000_TXD_POPTS_TXSM);
     nic_tx_doorbell(f);
     g_assert_cmpint(nic_peer_recv(f, got, sizeof(got)), ==, (int)len);
@@ -220,12 +183,12 @@ static void post_tso4(nic *f, const uint8_t *frame, size_t len, uint32_t pay,
     g[24] = g[25] = 0;
     g[50] = ps >> 8;
     g[51] = ps & 0xff;
-    tx_context(f, 14, 24, 33, 34, 50, 0, pay,
+    nic_tx_context(f, 14, 24, 33, 34, 50, 0, pay,
                E1000_TXD_TUCMD_IP | E1000_TXD_TUCMD_TCP | E1000_TXD_CMD_TSE,
                54, mss);
-    tx_data(f, NIC_TX_BUF, 54, E1000_TXD_CMD_TSE, 3);
-    tx_data(f, NIC_TX_BUF + 54, 1500, E1000_TXD_CMD_TSE, 3);
-    tx_data(f, NIC_TX_BUF + 1554, (uint32_t)len - 1554, E1000_TXD_CMD_TSE |
+    nic_tx_data(f, NIC_TX_BUF, 54, E1000_TXD_CMD_TSE, 3);
+    nic_tx_data(f, NIC_TX_BUF + 54, 1500, E1000_TXD_CMD_TSE, 3);
+    nic_tx_data(f, NIC_TX_BUF + 1554, (uint32_t)len - 1554, E1000_TXD_CMD_TSE |
             E1000_TXD_CMD_EOP | E1000_TXD_CMD_RS, 3);
 }
 
@@ -349,9 +312,9 @@ static void test_tso_tail(nic *f, gconstpointer data)
     g[24] = g[25] = 0;
     g[50] = ps >> 8;
     g[51] = ps & 0xff;
-    tx_context(f, 14, 24, 33, 34, 50, 0, PAY,
+    nic_tx_context(f, 14, 24, 33, 34, 50, 0, PAY,
                E1000_TXD_TUCMD_IP | E1000_TXD_TUCMD_TCP, 54, MSS);
-    tx_data(f, NIC_TX_BUF, (uint32_t)len, E1000_TXD_CMD_TSE |
+    nic_tx_data(f, NIC_TX_BUF, (uint32_t)len, E1000_TXD_CMD_TSE |
             E1000_TXD_CMD_EOP, 3);
     nic_tx_doorbell(f);
     n = nic_peer_recv(f, got, sizeof(got));
