@@ -319,10 +319,14 @@ static void packet_start(e1000 *s, const uint8_t *d, bool legacy)
         t->bad = true;
     }
     /* Whole to the backend: TCP with the checksum asked for (a partial
-     * checksum is how segmentation offload works), fitting one frame. */
+     * checksum is how segmentation offload works) in the TCP header's
+     * checksum field (the only place the host kernel accepts for TCP),
+     * fitting one frame. Any other layout the device segments itself,
+     * as the hardware would. */
     t->gso = t->tse && !t->bad && s->net && hv_net_has_vnet_hdr(s->net) &&
              (t->pctx.tucmd & E1000_TXD_TUCMD_TCP) &&
              (t->popts & E1000_TXD_POPTS_TXSM) &&
+             t->pctx.tucso == t->pctx.tucss + 16 &&
              (size_t)t->pctx.hdrlen + t->pctx.paylen <= E1000_TX_MAX_FRAME;
 }
 
