@@ -4,8 +4,9 @@
 #  - a pattern image prepared in dom0 is read back byte-exact (buffered
 #    and O_DIRECT)
 #  - O_DIRECT writes, read back in the guest and checked in dom0 afterwards
-#  - mkfs.ext4, files, sync, drop caches, sha256 verified, remount verified;
-#    dom0 runs e2fsck on the image after the guest is gone
+#  - mkfs.ext4, files, sync, drop caches, sha256 verified, fstrim (TRIM
+#    punches the image's free space), remount verified; dom0 runs e2fsck
+#    on the image after the guest is gone
 LAB_ORDER=20
 GUEST_TIMEOUT=900
 GUEST_MODULES="crc32c_generic crct10dif_generic ata_piix sd_mod ext4"
@@ -60,6 +61,14 @@ guest_main() {
     sync
     lab_drop_caches
     check verify-after-drop-caches sh -c 'cd /mnt/t && sha256sum -c /tmp/sums | tail -1'
+    # TRIM (DATA SET MANAGEMENT): ext4's free space handed back; dom0 sees
+    # the image's blocks punched out and the files intact.
+    if [ "$(cat /sys/block/$sd/queue/discard_max_bytes)" -gt 0 ]; then
+        check fstrim fstrim -v /mnt/t
+    else
+        fail fstrim "the disk offers no discard (discard_max_bytes 0)"
+    fi
+    check verify-after-trim sh -c 'cd /mnt/t && sha256sum -c /tmp/sums | tail -1'
     check umount umount /mnt/t
     check remount mount -t ext4 -o ro $dev /mnt/t
     check verify-after-remount sh -c 'cd /mnt/t && sha256sum -c /tmp/sums | tail -1'
@@ -68,7 +77,11 @@ guest_main() {
 }
 
 dom0_check() {
-    local out
+    local out kib
+    # Written in full by dom0 (64 MiB); fstrim punched ext4's free space.
+    kib=$(du -k "$WORK/disk.img" | cut -f1)
+    [ "$kib" -lt $(((DISK_MB - 16) * 1024)) ] ||
+        dom0_fail "the guest's fstrim freed nothing: the image still uses $kib KiB"
     out=$(/lab/bin/labtool pattern-check "$WORK/disk.img" 2 $TAIL_LBA $TAIL_SECTORS 2>&1) ||
         dom0_fail "O_DIRECT writes not in the image: $out"
     out=$(e2fsck -fn "$WORK/disk.img" 2>&1) ||
