@@ -83,13 +83,37 @@ lab_disk() {
     dev=$(lab_first_disk)
 }
 
-# The disk named by ATA port/drive shows up as sdX once ata_piix has probed.
-# lab_first_disk: prints /dev/sdX of the first SCSI disk.
-lab_first_disk() {
-    for _d in /sys/block/sd*; do
+# The disk named by ATA port/drive shows up as sdX (srX for an ATAPI
+# drive) once ata_piix has probed.
+# lab_first_block PREFIX: prints /dev/PREFIXn of the first such device.
+lab_first_block() {
+    for _d in /sys/block/$1*; do
         [ -e "$_d" ] && { echo "/dev/${_d##*/}"; return 0; }
     done
     return 1
+}
+lab_first_disk() { lab_first_block sd; }
+
+# expect_refused NAME WANT CMD [ARGS...]: CMD (a write the device must
+# refuse) has to fail within 180 s with output matching the regex WANT —
+# not succeed, not hang.
+expect_refused() {
+    _name=$1 _want=$2
+    shift 2
+    _t0=$(cut -d. -f1 /proc/uptime)
+    if timeout 180 "$@" >/tmp/refused.out 2>&1; then
+        fail "$_name" "succeeded: $(cat /tmp/refused.out)"
+        return
+    fi
+    _rc=$?
+    _dt=$(($(cut -d. -f1 /proc/uptime) - _t0))
+    if [ $_rc = 143 ] || [ $_rc = 124 ]; then
+        fail "$_name" "hung (killed after ${_dt}s)"
+    elif grep -qE "$_want" /tmp/refused.out; then
+        pass "$_name" "after ${_dt}s: $(cat /tmp/refused.out)"
+    else
+        fail "$_name" "failed, but not with '$_want': $(cat /tmp/refused.out)"
+    fi
 }
 
 lab_drop_caches() {

@@ -15,22 +15,11 @@ CD_MB=8
 CD_SECTORS=$((CD_MB * 2048))                # 512-byte units, as labtool counts
 HVMEMU_ARGS='--disk file:$WORK/cd.iso,hdc:cdrom,r'
 
-dom0_prepare() {
-    truncate -s ${CD_MB}M "$WORK/cd.iso"
-    /lab/bin/labtool pattern-write "$WORK/cd.iso" 5 0 $CD_SECTORS
-    sha256sum "$WORK/cd.iso" | cut -d' ' -f1 >"$WORK/cd.sha"
-}
-
-lab_first_cd() {
-    for _d in /sys/block/sr*; do
-        [ -e "$_d" ] && { echo "/dev/${_d##*/}"; return 0; }
-    done
-    return 1
-}
+dom0_prepare() { dom0_pattern_image "$WORK/cd.iso" $CD_MB 5; }
 
 guest_main() {
-    LAB_WAIT=30 wait_for lab_first_cd || { fail detect "no sr device appeared"; return; }
-    cd=$(lab_first_cd)
+    LAB_WAIT=30 wait_for lab_first_block sr || { fail detect "no sr device appeared"; return; }
+    cd=$(lab_first_block sr)
     sr=${cd#/dev/}
     pass detect "$cd $(dmesg | grep -m1 'ATAPI:' | sed 's/.*\] //')"
     expect_eq vendor "$(sed 's/ *$//' /sys/block/$sr/device/vendor)" HVMEMU
@@ -41,17 +30,9 @@ guest_main() {
     check read-direct labtool pattern-check $cd 5 0 $CD_SECTORS direct
     lab_drop_caches
     check read-again labtool pattern-check $cd 5 4096 8192
-    if timeout 60 labtool pattern-write $cd 9 0 4 >/tmp/w.out 2>&1; then
-        fail write-refused "write succeeded: $(cat /tmp/w.out)"
-    elif [ $? = 124 ]; then
-        fail write-refused "write hung (killed after 60 s)"
-    else
-        pass write-refused "$(cat /tmp/w.out)"
-    fi
+    expect_refused write-refused 'Read-only file system' \
+        labtool pattern-write $cd 9 0 4
     check read-after-refusal labtool pattern-check $cd 5 0 2048 direct
 }
 
-dom0_check() {
-    [[ $(sha256sum "$WORK/cd.iso" | cut -d' ' -f1) == $(cat "$WORK/cd.sha") ]] ||
-        dom0_fail "the disc image was modified"
-}
+dom0_check() { dom0_image_unchanged "$WORK/cd.iso" "the disc image"; }
