@@ -192,6 +192,14 @@ void hv_timer_cancel(hv_timer *t)
 {
     struct itimerspec its = { 0 };
 
+    /* Not armed: the timerfd is already disarmed (expired and read, or
+     * cancelled), so no system call. Devices cancel on hot paths — the
+     * e1000 cancels its receive-delay timers for every frame when the
+     * guest uses none — and under a PV dom0 each call is a trip
+     * through Xen. */
+    if (!t->armed) {
+        return;
+    }
     timerfd_settime(t->fd, 0, &its, NULL);
     t->armed = false;
 }
