@@ -39,7 +39,6 @@ void ioreq_xen_debug_init(void)
         g_strcmp0(g_getenv("HVMEMU_DEBUG_COPY"), "simple") == 0);
 }
 
-
 void ioreq_xen_debug_log(const char *fmt, ...)
 {
     va_list ap;
@@ -54,7 +53,7 @@ void ioreq_xen_debug_log(const char *fmt, ...)
 }
 
 void ioreq_xen_debug_write(hv_xen *x, uint64_t gpa, const uint8_t *buf,
-                                  size_t len)
+                           size_t len)
 {
     if (ioreq_memlog) {
         char head[25];
@@ -64,7 +63,7 @@ void ioreq_xen_debug_write(hv_xen *x, uint64_t gpa, const uint8_t *buf,
             head[i] = g_ascii_isprint(buf[i]) ? (char)buf[i] : '.';
         }
         head[n] = 0;
-        fprintf(ioreq_memlog, "W %" PRIx64 " %zu %s\n", gpa, len, head);
+        ioreq_xen_debug_log("W %" PRIx64 " %zu %s", gpa, len, head);
     }
     if (!ioreq_verify) {
         return;

@@ -61,8 +61,8 @@ static void tx_stats(e1000 *s, const uint8_t *dst, size_t len)
 }
 
 /* Hand the assembled frame to the backend: VLAN tag, padding. With @o
- * (a whole TSO packet) the offsets in it move with the tag, and the
- * caller counts the segments in the statistics. */
+ * (a whole TSO packet, gso_send) the statistics count the segments the
+ * wire will carry, and the offsets in @o move with the tag. */
 static void tx_send(e1000 *s, hv_net_offload *o)
 {
     static const uint8_t zeros[E1000_MIN_FRAME];
@@ -82,14 +82,20 @@ static void tx_send(e1000 *s, hv_net_offload *o)
         iov[n++] = (struct iovec){ tag, 4 };
         iov[n++] = (struct iovec){ t->buf + 12, t->len - 12 };
         total += 4;
-        if (o) {
-            o->hdr_len += 4;
-            o->csum_start += 4;
-        }
     } else {
         iov[n++] = (struct iovec){ t->buf, t->len };
     }
     if (o) {
+        size_t vlan = total - t->len;
+
+        for (size_t left = t->len - o->hdr_len; left > 0;) {
+            size_t seg = MIN(left, (size_t)o->gso_size);
+
+            tx_stats(s, t->buf, vlan + o->hdr_len + seg);
+            left -= seg;
+        }
+        o->hdr_len += (uint16_t)vlan;
+        o->csum_start += (uint16_t)vlan;
         if (s->net) {
             hv_net_send_offload(s->net, o, iov, n);
         }
@@ -125,6 +131,17 @@ static void insert_csum(e1000_tx *t, unsigned start, unsigned off,
     e1000_put_be16(t->buf + off, v);
 }
 
+/* IXSM: the IPv4 header checksum (3.3.5). */
+static void tx_ip_csum(e1000_tx *t)
+{
+    const e1000_tx_ctx *c = &t->pctx;
+
+    if ((t->popts & E1000_TXD_POPTS_IXSM) && (size_t)c->ipcso + 2 <= t->len) {
+        memset(t->buf + c->ipcso, 0, 2);    /* IP: sum without old value */
+        insert_csum(t, c->ipcss, c->ipcso, c->ipcse, false);
+    }
+}
+
 static void tx_checksums(e1000_tx *t)
 {
     const e1000_tx_ctx *c = &t->pctx;
@@ -135,10 +152,7 @@ static void tx_checksums(e1000_tx *t)
         }
         return;
     }
-    if ((t->popts & E1000_TXD_POPTS_IXSM) && (size_t)c->ipcso + 2 <= t->len) {
-        memset(t->buf + c->ipcso, 0, 2);    /* IP: sum without old value */
-        insert_csum(t, c->ipcss, c->ipcso, c->ipcse, false);
-    }
+    tx_ip_csum(t);
     if (t->popts & E1000_TXD_POPTS_TXSM) {
         insert_csum(t, c->tucss, c->tucso, c->tucse,
                     !(c->tucmd & E1000_TXD_TUCMD_TCP));
@@ -225,37 +239,27 @@ static void tso_segment(e1000 *s, bool last)
  * (t->gso): the headers fixed as for a single segment carrying all the
  * payload (tso_fix_headers: IP lengths, and the pseudo-header sum with
  * the whole TCP length, which is exactly what a partial checksum holds),
- * the IPv4 header checksum if asked for (IXSM), the TCP checksum left to
- * the host. The statistics count the segments the wire will carry.
+ * the IPv4 header checksum if asked for, the TCP checksum left to the
+ * host. packet_start checked the layout (tso_valid and the TCP checksum
+ * field at tucss + 16), so every offset below is inside the headers.
  */
 static void gso_send(e1000 *s)
 {
     e1000_tx *t = &s->tx;
     const e1000_tx_ctx *c = &t->pctx;
-    size_t hl = c->hdrlen, payload = t->len - hl;
-    size_t vlan = (t->vle && (E1000_REG(s, E1000_CTRL) & E1000_CTRL_VME)) ? 4 : 0;
     hv_net_offload o = {
         .gso_type = (c->tucmd & E1000_TXD_TUCMD_IP) ? HV_NET_GSO_TCPV4
                                                     : HV_NET_GSO_TCPV6,
         .ecn = t->buf[c->tucss + 13] & TCP_CWR,
-        .hdr_len = (uint16_t)hl,
+        .hdr_len = c->hdrlen,
         .gso_size = c->mss,
         .csum_start = c->tucss,
         .csum_offset = (uint16_t)(c->tucso - c->tucss),
     };
 
-    memcpy(t->hdr, t->buf, hl);
+    memcpy(t->hdr, t->buf, c->hdrlen);
     tso_fix_headers(t, true);
-    if ((t->popts & E1000_TXD_POPTS_IXSM) && (c->tucmd & E1000_TXD_TUCMD_IP)) {
-        memset(t->buf + c->ipcso, 0, 2);
-        insert_csum(t, c->ipcss, c->ipcso, c->ipcse, false);
-    }
-    for (size_t left = payload; left > 0;) {
-        size_t seg = MIN(left, (size_t)c->mss);
-
-        tx_stats(s, t->buf, hl + seg + vlan);
-        left -= seg;
-    }
+    tx_ip_csum(t);
     tx_send(s, &o);
 }
 
