@@ -8,10 +8,12 @@
 extern const hv_device_class testdev_class;
 extern const hv_device_class e1000_class;
 extern const hv_device_class ide_piix_class;
+extern const hv_device_class xen_platform_class;
 
 const hv_device_class *const hv_builtin_classes[] = {
     &ide_piix_class,
     &e1000_class,
+    &xen_platform_class,
     &testdev_class,
     NULL,
 };

@@ -22,6 +22,7 @@
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
+#include <xenstore.h>
 #include <xen/hvm/ioreq.h>
 #include <xen/memory.h>
 

@@ -5,6 +5,7 @@
 
 #include "hvmemu/ctx.h"
 #include "hvmemu/region.h"
+#include "hvmemu/unplug.h"
 
 struct hv_region {
     hv_ctx *ctx;
@@ -29,10 +30,14 @@ struct hv_ctx {
     GPtrArray *isa_sources[16];          /* who asserts each ISA line */
     GHashTable *unclaimed_logged;        /* (space, addr) already logged */
     uint64_t irq_raised;                 /* rising edges sent to the host */
+    GPtrArray *unplug_slots;             /* hv_unplug_slot *, unplug.c */
+    unsigned unplugged[HV_UNPLUG_CAUSES];
     bool tearing_down;                   /* no refused-region retries */
 };
 
 void hv_regions_init(hv_ctx *ctx);
+void hv_unplug_init(hv_ctx *ctx);
+void hv_unplug_fini(hv_ctx *ctx);
 void hv_regions_free_all(hv_ctx *ctx);
 
 #endif

@@ -20,6 +20,7 @@ hv_ctx *hv_ctx_new(const hv_host_ops *ops, void *host, hv_loop *loop)
     ctx->loop = loop;
     hv_regions_init(ctx);
     ctx->devices = g_ptr_array_new();
+    hv_unplug_init(ctx);
     for (int i = 0; i < 16; i++) {
         ctx->isa_sources[i] = g_ptr_array_new();
     }
@@ -38,6 +39,7 @@ void hv_ctx_free(hv_ctx *ctx)
         dev->cls->destroy(dev);
     }
     g_ptr_array_free(ctx->devices, TRUE);
+    hv_unplug_fini(ctx);
     hv_regions_free_all(ctx);
     for (int i = 0; i < 16; i++) {
         g_ptr_array_free(ctx->isa_sources[i], TRUE);

@@ -236,7 +236,7 @@ void hv_pci_set_irq(hv_pci_dev *pd, unsigned level)
     uint16_t status = hv_pci_get_word(pd, PCI_STATUS);
     unsigned new_line;
 
-    pd->intx_level = level ? 1 : 0;
+    pd->intx_level = level && !pd->absent ? 1 : 0;
     /* STATUS.INTERRUPT reflects the device's request even when masked
      * (§6.2.3); the line itself is gated by COMMAND.INTx_DISABLE. */
     status = (uint16_t)((status & ~PCI_STATUS_INTERRUPT) |
@@ -269,10 +269,25 @@ uint8_t hv_pci_add_cap(hv_pci_dev *pd, uint8_t cap_id, uint8_t len)
     return off;
 }
 
+void hv_pci_unplug(hv_pci_dev *pd)
+{
+    hv_pci_set_irq(pd, 0);
+    for (unsigned n = 0; n < HV_PCI_NUM_BARS; n++) {
+        if (pd->bars[n].region) {
+            hv_region_set(pd->bars[n].region,
+                          hv_region_base(pd->bars[n].region), false);
+        }
+    }
+    pd->absent = true;
+}
+
 uint32_t hv_pci_config_read(hv_pci_dev *pd, unsigned reg, unsigned size)
 {
     uint32_t v = 0;
 
+    if (pd->absent) {
+        return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+    }
     for (unsigned i = 0; i < size; i++) {
         unsigned r = reg + i;
         v |= (uint32_t)(r < PCI_CONFIG_SIZE ? pd->config[r] : 0xff) << (8 * i);
@@ -288,6 +303,9 @@ static bool overlaps(unsigned reg, unsigned size, unsigned lo, unsigned hi)
 void hv_pci_config_write(hv_pci_dev *pd, unsigned reg, unsigned size,
                          uint32_t val)
 {
+    if (pd->absent) {
+        return;
+    }
     for (unsigned i = 0; i < size && reg + i < PCI_CONFIG_SIZE; i++) {
         unsigned r = reg + i;
         uint8_t b = (val >> (8 * i)) & 0xff;

@@ -174,6 +174,11 @@ static void ide_bus_command(ide_bus *bus, uint8_t cmd)
         return;
     }
     ide_bus_lower_irq(bus);
+    if (d->unplugging) {
+        d->cmd = cmd;           /* being unplugged: refuse, never hang */
+        ide_cmd_abort(d, ATA_ER_ABRT);
+        return;
+    }
     ide_ata_exec(d, cmd);
 }
 

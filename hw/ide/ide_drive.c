@@ -69,14 +69,17 @@ void ide_drive_free(ide_drive *d)
         return;
     }
     d->gen++;               /* whatever completes during close is stale */
-    hv_blk_close(d->blk);
+    ide_unplug_fini(d);
+    if (d->blk) {
+        hv_blk_close(d->blk);
+    }
     g_aligned_free(d->pio_buf);
     g_aligned_free(d->dma_buf);
     g_free(d->trim_ranges);
     g_free(d);
 }
 
-static void ide_drive_clear_cmd(ide_drive *d)
+void ide_drive_clear_cmd(ide_drive *d)
 {
     d->xfer = IDE_XFER_NONE;
     d->dma_running = false;
@@ -145,9 +148,10 @@ static void ide_req_cb(void *opaque, int ret)
             !(d->bus->devctl & ATA_DC_SRST)) {
             ide_drive_reset_done(d);
         }
-        return;
+    } else {
+        fn(d, ret);
     }
-    fn(d, ret);
+    ide_unplug_progress(d);
 }
 
 static ide_req *ide_req_new(ide_drive *d, ide_io_fn fn)

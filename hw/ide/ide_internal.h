@@ -23,6 +23,7 @@
 #include "hvmemu/block.h"
 #include "hvmemu/ctx.h"
 #include "hvmemu/pci.h"
+#include "hvmemu/unplug.h"
 #include "hw/ide/ide_regs.h"
 
 #define IDE_LOG "ide"
@@ -120,6 +121,12 @@ struct ide_drive {
     unsigned gen;
     unsigned inflight;
     bool reset_pending;
+
+    /* Unplug (ide_unplug.c) */
+    hv_unplug_slot *unplug_slot;
+    hv_timer *unplug_timer;
+    bool unplugging;        /* removal requested: new commands abort */
+    bool unplug_flushing;   /* idle; final flush submitted */
 };
 
 /* Command block registers as one device latches them. Both devices
@@ -140,6 +147,7 @@ struct ide_bus {
     unsigned index;         /* 0 primary, 1 secondary */
     unsigned irq;           /* ISA IRQ 14/15 */
     ide_drive *drive[2];
+    ide_drive *gone[2];     /* unplugged drives, freed with the bus */
     bmdma *bm;
 
     ide_tf tf[2];           /* per unit, present or not */
@@ -195,6 +203,8 @@ ide_drive *ide_drive_new(ide_bus *bus, unsigned unit, hv_blk *blk,
 /* Closes the backend (waiting for its requests), then frees. */
 void ide_drive_free(ide_drive *d);
 void ide_drive_power_on(ide_drive *d);
+/* Forget the command in progress (no status change). */
+void ide_drive_clear_cmd(ide_drive *d);
 void ide_drive_srst_assert(ide_drive *d);
 void ide_drive_srst_release(ide_drive *d);
 /* Submit to the backend; @fn runs on completion unless a reset made the
@@ -219,6 +229,12 @@ void ide_xfer_error(ide_drive *d, int ret, uint8_t error);
 void ide_write_finish(ide_drive *d);
 /* FLUSH CACHE and the commands that imply one. */
 void ide_flush_begin(ide_drive *d);
+
+/* ---- ide_unplug.c ---- */
+void ide_unplug_register(ide_drive *d);
+void ide_unplug_fini(ide_drive *d);
+/* After every backend completion: continue a pending removal. */
+void ide_unplug_progress(ide_drive *d);
 
 /* ---- ide_ata.c: the command set ---- */
 void ide_ata_exec(ide_drive *d, uint8_t cmd);

@@ -159,6 +159,7 @@ static bool piix_open_disk(ide_piix *p, int unit, const blk_spec *s,
     }
     hv_blk_set_fault(blk, &s->fault);
     bus->drive[unit % 2] = ide_drive_new(bus, (unsigned)unit % 2, blk, &conf);
+    ide_unplug_register(bus->drive[unit % 2]);
     g_info("hd%c: %s, %" G_GUINT64_FORMAT " sectors, %s%s, %s", 'a' + unit,
            s->target, bus->drive[unit % 2]->nsectors,
            s->cdrom ? "cdrom" : s->readonly ? "ro" : "rw",
@@ -261,6 +262,8 @@ static void piix_destroy(hv_device *dev)
         for (unsigned u = 0; u < 2; u++) {
             ide_drive_free(p->bus[i].drive[u]);
             p->bus[i].drive[u] = NULL;
+            ide_drive_free(p->bus[i].gone[u]);
+            p->bus[i].gone[u] = NULL;
         }
         if (p->bus[i].irq_level) {
             hv_set_isa_irq(p->bus[i].ctx, &p->bus[i], p->bus[i].irq, 0);

@@ -77,6 +77,39 @@ static void e1000_config_written(hv_pci_dev *pd, unsigned reg, unsigned size,
     }
 }
 
+/* Unplugged (the protocol's NIC bit): the function leaves the bus and the
+ * backend is detached, so no frame reaches or leaves a device the guest no
+ * longer sees. Timers may still fire; INTx of an absent function stays
+ * low (hv_pci_unplug). */
+static void e1000_unplug(void *opaque)
+{
+    e1000 *s = opaque;
+
+    hv_pci_unplug(&s->pci);
+    hv_net_get_stats(s->net, &s->net_stats);
+    hv_net_close(s->net);
+    s->net = NULL;
+    hv_unplug_done(s->unplug_slot);
+}
+
+static void e1000_unplug_register(e1000 *s)
+{
+    char name[32];
+    hv_unplug_desc desc = {
+        .kind = HV_UNPLUG_NIC,
+        .name = name,
+        .unplug = e1000_unplug,
+        .opaque = s,
+    };
+
+    /* The device id is assigned after create; the slot is unique. */
+    g_snprintf(name, sizeof(name), "e1000@%02x:%02x.%x",
+               HV_SBDF_BUS(s->pci.sbdf), HV_SBDF_DEV(s->pci.sbdf),
+               HV_SBDF_FN(s->pci.sbdf));
+
+    s->unplug_slot = hv_unplug_register(s->dev.ctx, &desc);
+}
+
 static bool parse_identity(e1000 *s, hv_opts *opts, GError **err)
 {
     const char *model = hv_opts_str(opts, "model", "e1000");
@@ -167,6 +200,7 @@ static hv_device *e1000_create(hv_ctx *ctx, hv_opts *opts, GError **err)
     e1000_eeprom_init(s);
     e1000_reset_regs(s);
     hv_net_attach(s->net, &e1000_net_ops, s);
+    e1000_unplug_register(s);
     g_info("%02x:%02x.%x mac %02x:%02x:%02x:%02x:%02x:%02x, %s",
            HV_SBDF_BUS(s->pci.sbdf), HV_SBDF_DEV(s->pci.sbdf),
            HV_SBDF_FN(s->pci.sbdf), s->mac[0], s->mac[1], s->mac[2],
@@ -187,19 +221,25 @@ fail:
 static void e1000_destroy(hv_device *dev)
 {
     e1000 *s = (e1000 *)dev;
-    hv_net_stats st;
+    hv_net_stats st = s->net_stats;
 
     /* One line for the admin's log: what crossed the backend, and what
      * it refused (a full or down host side drops, as a wire would). */
-    hv_net_get_stats(s->net, &st);
+    if (s->net) {
+        hv_net_get_stats(s->net, &st);
+    }
     g_message("%02x:%02x.%x %s: sent %" G_GUINT64_FORMAT " frames/%"
               G_GUINT64_FORMAT " B (%" G_GUINT64_FORMAT " dropped), received %"
               G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT " B (%" G_GUINT64_FORMAT
               " dropped)", HV_SBDF_BUS(s->pci.sbdf), HV_SBDF_DEV(s->pci.sbdf),
-              HV_SBDF_FN(s->pci.sbdf), hv_net_describe(s->net), st.tx_frames,
+              HV_SBDF_FN(s->pci.sbdf),
+              s->net ? hv_net_describe(s->net) : "unplugged", st.tx_frames,
               st.tx_bytes, st.tx_dropped, st.rx_frames, st.rx_bytes,
               st.rx_dropped);
-    hv_net_close(s->net);   /* no more callbacks into us */
+    hv_unplug_unregister(s->unplug_slot);
+    if (s->net) {
+        hv_net_close(s->net);   /* no more callbacks into us */
+    }
     e1000_intr_fini(s);
     hv_pci_fini(&s->pci);
     g_free(s);

@@ -12,6 +12,7 @@
 #include "hvmemu/device.h"
 #include "hvmemu/net.h"
 #include "hvmemu/pci.h"
+#include "hvmemu/unplug.h"
 #include "hw/net/e1000_regs.h"
 
 #define E1000_LOG "e1000"
@@ -71,7 +72,9 @@ typedef struct e1000_eeprom {
 typedef struct e1000 {
     hv_device dev;
     hv_pci_dev pci;
-    hv_net *net;
+    hv_net *net;            /* NULL once unplugged */
+    hv_net_stats net_stats; /* the backend's counters when it was closed */
+    hv_unplug_slot *unplug_slot;
     uint8_t mac[6];
     bool link_up;
     unsigned irq_level;

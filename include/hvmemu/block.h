@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 #include <glib.h>
 
@@ -34,6 +35,20 @@ void hv_blk_close(hv_blk *b);
 uint64_t hv_blk_size(const hv_blk *b);   /* bytes */
 bool hv_blk_readonly(const hv_blk *b);
 const char *hv_blk_engine(const hv_blk *b);  /* "io_uring" / "threads" */
+
+/*
+ * Is the storage named by @path (a file or a block device node; NULL: none)
+ * or by the block device @rdev (0: none) the storage behind @b, so that
+ * writing through one changes what the other reads? True for the same
+ * file (device and inode, whatever the path), the same block device, a
+ * partition of it or the disk it is a partition of, and a loop device
+ * backed by @b's file. Fills @how (may be NULL) with the reason.
+ * Storage stacked higher (LVM on top of @b, a file on a filesystem on
+ * @b) is not recognised.
+ */
+bool hv_blk_same_storage(const hv_blk *b, const char *path, dev_t rdev,
+                         char **how);
+const char *hv_blk_path(const hv_blk *b);
 
 /* Return 0 when queued, -errno when it could not even be queued (then the
  * callback does not run). Reads past the end of the backing file return

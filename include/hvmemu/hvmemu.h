@@ -11,6 +11,7 @@
 #include "hvmemu/block.h"
 #include "hvmemu/net.h"
 #include "hvmemu/memhost.h"
+#include "hvmemu/unplug.h"
 #include "hvmemu/xen.h"
 
 #define HVMEMU_VERSION "0.1.0"

@@ -69,6 +69,7 @@ struct hv_pci_dev {
     uint8_t next_cap;                  /* where the next capability goes */
     unsigned intx_level;               /* what the device requests */
     unsigned intx_line;                /* what the host was told */
+    bool absent;                       /* unplugged: see hv_pci_unplug */
     /* Optional device hooks, called after the helper handled the access. */
     void (*config_written)(hv_pci_dev *pd, unsigned reg, unsigned size,
                            uint32_t val);
@@ -80,6 +81,12 @@ bool hv_pci_init(hv_pci_dev *pd, hv_ctx *ctx, uint32_t sbdf,
 void hv_pci_fini(hv_pci_dev *pd);
 /* Back to power-on config: BARs 0, COMMAND 0, regions unclaimed. */
 void hv_pci_reset(hv_pci_dev *pd);
+
+/* Take the function off the bus for good (the Xen unplug protocol): INTx
+ * lowered, BARs stop decoding, configuration reads return all ones (no
+ * device: PCI 3.0 §6.1, vendor FFFFh) and writes are dropped. The
+ * function stays claimed so the accesses never reach another server. */
+void hv_pci_unplug(hv_pci_dev *pd);
 
 /* Declare BAR @n. The region is created disabled; it is claimed when the
  * guest enables decode in COMMAND with a valid address in the BAR. */

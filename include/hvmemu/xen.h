@@ -17,6 +17,7 @@
 
 #include "hvmemu/ctx.h"
 #include "hvmemu/loop.h"
+#include "hvmemu/twin.h"
 
 typedef struct hv_xen hv_xen;
 
@@ -44,5 +45,25 @@ typedef struct hv_xen_stats {
     uint64_t guest_gone;
 } hv_xen_stats;
 void hv_xen_get_stats(const hv_xen *x, hv_xen_stats *st);
+
+/* False if libxl recorded the guest without Xen's platform PCI device
+ * (xl: xen_platform_pci=0): then it has no PV drivers and the unplug
+ * protocol must not be answered (ioreq/xen_libxl.c). */
+bool hv_xen_platform_pci_present(uint32_t domid);
+
+/*
+ * The guest's PV devices as the toolstack published them in xenstore
+ * (ioreq/xen_store.c): the vbd, qdisk and vbd3 backends of the domain with
+ * their frontends' state, and its vif backends. @fn gets the complete list
+ * at once from hv_xen_store_watch, then from the loop after every change.
+ */
+typedef struct hv_xen_store hv_xen_store;
+typedef void (*hv_xen_store_fn)(void *opaque, const hv_pv_disk *disks,
+                                unsigned n_disks, const hv_pv_nic *nics,
+                                unsigned n_nics);
+hv_xen_store *hv_xen_store_open(uint32_t domid, hv_loop *loop, GError **err);
+bool hv_xen_store_watch(hv_xen_store *s, hv_xen_store_fn fn, void *opaque,
+                        GError **err);
+void hv_xen_store_close(hv_xen_store *s);
 
 #endif

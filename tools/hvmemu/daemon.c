@@ -15,6 +15,7 @@
 #include "hvmemu/hvmemu.h"
 #include "tools/hvmemu/daemon.h"
 #include "tools/hvmemu/devices.h"
+#include "tools/hvmemu/pv_watch.h"
 #include "tools/hvmemu/summary.h"
 
 typedef struct daemon_signals {
@@ -87,8 +88,10 @@ static int error_status(const GError *err)
     return err->domain == HV_ERROR && err->code == HV_ERROR_INVAL ? 2 : 1;
 }
 
-int hvmemu_run(const hvmemu_options *o)
+int hvmemu_run(const hvmemu_options *opts)
 {
+    hvmemu_options own = *opts;
+    const hvmemu_options *o = &own;
     hv_xen_opts xo = { .poll_us = o->poll_us, .no_bufioreq = o->no_bufioreq,
                        .trace = o->trace };
     daemon_signals sig = { .fd = -1 };
@@ -96,6 +99,7 @@ int hvmemu_run(const hvmemu_options *o)
     hv_loop *loop = hv_loop_new();
     hv_xen *xen = NULL;
     hv_ctx *ctx = NULL;
+    hvmemu_pv *pv = NULL;
     int status = 1;
 
     if (!loop || !signals_init(&sig, loop)) {
@@ -106,17 +110,30 @@ int hvmemu_run(const hvmemu_options *o)
     if (!xen) {
         goto out;
     }
+    if (own.unplug_protocol && !hv_xen_platform_pci_present(own.domid)) {
+        g_message("the guest has no Xen platform PCI device "
+                  "(xen_platform_pci=0): no PV drivers, so hvmemu leaves "
+                  "the unplug protocol unanswered");
+        own.unplug_protocol = false;
+    }
     ctx = hv_ctx_new(hv_xen_host_ops(), xen, loop);
     hv_xen_set_ctx(xen, ctx);
-    if (!hvmemu_create_devices(ctx, o, &err) || !hv_xen_enable(xen, &err)) {
+    if (!hvmemu_create_devices(ctx, o, &err)) {
         goto out;
     }
+    pv = hvmemu_pv_start(o, ctx, loop, &err);
+    if (err || !hv_xen_enable(xen, &err)) {
+        goto out;
+    }
+    hvmemu_pv_guest_running(pv);
     print_ready(o, ctx);
     status = hv_loop_run(loop);
+    hvmemu_print_unplugs(ctx);
     if (o->trace || o->verbosity) {
         hvmemu_print_summary(ctx, xen);
     }
 out:
+    hvmemu_pv_stop(pv);
     if (err) {
         fprintf(stderr, "hvmemu: %s\n", err->message);
         status = error_status(err);

@@ -95,6 +95,38 @@ static bool create_ide(hv_ctx *ctx, char **disks, GError **err)
     return ok;
 }
 
+static bool has_device(const hvmemu_options *o, const char *cls)
+{
+    for (char **d = o->devices; d && *d; d++) {
+        size_t n = strcspn(*d, ",");
+
+        if (strlen(cls) == n && !strncmp(*d, cls, n)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The unplug protocol's ports, unless the user placed them with --device
+ * (to set a blacklist) or turned the protocol off. Only with a disk or
+ * NIC to unplug: a testdev-only hvmemu leaves the ports to QEMU. */
+static bool create_platform(hv_ctx *ctx, const hvmemu_options *o,
+                            GError **err)
+{
+    hv_opts *opts;
+    bool ok;
+
+    if (!o->unplug_protocol || has_device(o, "xen-platform") ||
+        (!o->disks && !o->nics && !has_device(o, "piix-ide") &&
+         !has_device(o, "e1000"))) {
+        return true;
+    }
+    opts = hv_opts_parse("", err);
+    ok = opts && create_class(ctx, "xen-platform", opts, err);
+    hv_opts_free(opts);
+    return ok;
+}
+
 bool hvmemu_create_devices(hv_ctx *ctx, const hvmemu_options *o,
                            GError **err)
 {
@@ -116,6 +148,10 @@ bool hvmemu_create_devices(hv_ctx *ctx, const hvmemu_options *o,
             g_prefix_error(err, "--nic %s: ", *n);
             return false;
         }
+    }
+    if (!create_platform(ctx, o, err)) {
+        g_prefix_error(err, "--unplug-protocol: ");
+        return false;
     }
     return true;
 }

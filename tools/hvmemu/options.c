@@ -58,6 +58,21 @@ static bool parse_u32(const char *what, const char *text, uint32_t max,
     return true;
 }
 
+static bool parse_switch(const char *what, const char *text, bool *out)
+{
+    if (!text) {
+        *out = true;            /* the default: on */
+    } else if (!g_ascii_strcasecmp(text, "on")) {
+        *out = true;
+    } else if (!g_ascii_strcasecmp(text, "off")) {
+        *out = false;
+    } else {
+        fprintf(stderr, "hvmemu: %s: '%s': want on or off\n", what, text);
+        return false;
+    }
+    return true;
+}
+
 static bool check_options(hvmemu_options *o, const char *domid,
                           const char *poll, const char *trace)
 {
@@ -88,6 +103,7 @@ static bool check_options(hvmemu_options *o, const char *domid,
 bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
 {
     g_autofree char *domid = NULL, *poll = NULL, *trace = NULL;
+    g_autofree char *unplug = NULL, *guard = NULL;
     gboolean version = FALSE, no_buf = FALSE;
     GOptionEntry entries[] = {
         { "domid", 'd', 0, G_OPTION_ARG_STRING, &domid,
@@ -105,6 +121,13 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
           "Print the first N requests step by step", "N" },
         { "no-bufioreq", 0, 0, G_OPTION_ARG_NONE, &no_buf,
           "Do not use Xen's buffered ioreq ring", NULL },
+        { "unplug-protocol", 0, 0, G_OPTION_ARG_STRING, &unplug,
+          "Answer the Xen unplug protocol (ports 0x10-0x1f) for hvmemu's "
+          "disks and NICs (default on; see docs/unplug.md)", "on|off" },
+        { "twin-guard", 0, 0, G_OPTION_ARG_STRING, &guard,
+          "Remove an emulated disk whose storage the guest also uses as a "
+          "PV disk (default on; off is DANGEROUS: one disk seen twice "
+          "destroys filesystems)", "on|off" },
         { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
           (gpointer)count_verbose, "More log output (repeat for debug)",
           NULL },
@@ -133,6 +156,10 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
     }
     o->no_bufioreq = no_buf;
     o->verbosity = verbosity;
+    if (!parse_switch("--unplug-protocol", unplug, &o->unplug_protocol) ||
+        !parse_switch("--twin-guard", guard, &o->twin_guard)) {
+        return false;
+    }
     return check_options(o, domid, poll, trace);
 }
 

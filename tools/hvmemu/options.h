@@ -14,6 +14,8 @@ typedef struct hvmemu_options {
     unsigned poll_us;
     unsigned trace;
     bool no_bufioreq;
+    bool unplug_protocol; /* answer ports 0x10-0x1f (default on) */
+    bool twin_guard;      /* watch PV disks in xenstore (default on) */
     int verbosity;
 } hvmemu_options;
 

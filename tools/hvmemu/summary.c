@@ -47,3 +47,27 @@ void hvmemu_print_summary(hv_ctx *ctx, const hv_xen *xen)
            xs.reqs[8], xs.bufreqs, xs.notifies, hv_ctx_irqs_raised(ctx));
     fflush(stdout);
 }
+
+static void print_unplugged(void *opaque, hv_unplug_slot *s,
+                            const hv_unplug_info *info)
+{
+    if (info->state != HV_UNPLUG_PRESENT) {
+        printf("hvmemu: unplugged %s: %s\n", info->name, info->why);
+    }
+}
+
+void hvmemu_print_unplugs(hv_ctx *ctx)
+{
+    unsigned proto = hv_unplug_count(ctx, HV_UNPLUG_BY_PROTOCOL);
+    unsigned guard = hv_unplug_count(ctx, HV_UNPLUG_BY_GUARD);
+    unsigned refused = hv_unplug_count(ctx, HV_UNPLUG_REFUSED);
+
+    if (!proto && !guard && !refused) {
+        return;
+    }
+    hv_unplug_foreach(ctx, print_unplugged, NULL);
+    printf("hvmemu: unplug summary: %u by the guest's unplug request, %u "
+           "by the twin guard, %u refused at start\n", proto, guard,
+           refused);
+    fflush(stdout);
+}

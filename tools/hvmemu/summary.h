@@ -5,5 +5,7 @@
 #include "hvmemu/hvmemu.h"
 
 void hvmemu_print_summary(hv_ctx *ctx, const hv_xen *xen);
+/* One line per unplugged device, and the counts (only if any). */
+void hvmemu_print_unplugs(hv_ctx *ctx);
 
 #endif

@@ -55,6 +55,13 @@ void ih_setup(ih *h, const ih_conf *c)
         spec = ih_spec("hdb", h->img[1], c->slave_keys, false);
         hv_opts_set(o, "disk1", spec);
     }
+    if (c->cdrom) {
+        g_autofree char *spec = NULL;
+
+        h->img[2] = ih_image(64 * 2048);
+        spec = ih_spec("hdc", h->img[2], "devtype=cdrom", true);
+        hv_opts_set(o, "disk2", spec);
+    }
     h->dev = hv_device_create_opts(h->ctx, &ide_piix_class, o, &err);
     g_assert_no_error(err);
     g_assert_nonnull(h->dev);
@@ -68,7 +75,7 @@ void ih_teardown(ih *h)
     hv_ctx_free(h->ctx);
     hv_loop_free(h->loop);
     hv_memhost_free(h->mh);
-    for (unsigned i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < G_N_ELEMENTS(h->img); i++) {
         if (h->img[i]) {
             unlink(h->img[i]);
             g_free(h->img[i]);

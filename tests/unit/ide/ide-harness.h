@@ -30,7 +30,7 @@ typedef struct ih {
     hv_loop *loop;
     hv_ctx *ctx;
     hv_device *dev;
-    char *img[2];       /* primary master / slave images (may be NULL) */
+    char *img[3];       /* hda, hdb, hdc images (may be NULL) */
     uint64_t sectors;
 } ih;
 
@@ -43,6 +43,7 @@ typedef struct ih_conf {
     bool no_master;         /* only the slave */
     bool readonly;          /* hda with access=ro */
     const char *slave_keys; /* appended to hdb's spec */
+    bool cdrom;             /* also hdc: an ATAPI DVD-ROM (secondary) */
 } ih_conf;
 
 void ih_setup(ih *h, const ih_conf *c);
