@@ -18,7 +18,9 @@
 struct simh {
     char *dir;
     char *socket;
+    char *store_socket;       /* xensim-store, XENSTORED_PATH */
     GPid sim_pid;
+    GPid store_pid;
     GPid dm_pid;              /* 0 when not running */
     int dm_status;            /* valid once reaped */
     uint32_t domid;
@@ -75,6 +77,27 @@ static bool wait_ready(int fd)
     return ok;
 }
 
+/* The simulated xenstore beside the simulator: hvmemu's twin guard and
+ * the tests use the real libxenstore against it (XENSTORED_PATH). */
+static void start_store(simh *h)
+{
+    const char *argv[] = { need_env("XENSIM_STORE_BIN"), "--socket",
+                           h->store_socket, verbose() ? "-v" : NULL, NULL };
+    GError *err = NULL;
+    int out = -1;
+
+    g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+                             G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
+                             GINT_TO_POINTER(SIGTERM), &h->store_pid, NULL,
+                             &out, NULL, &err);
+    g_assert_no_error(err);
+    if (!wait_ready(out)) {
+        g_error("simh: xensim-store did not print READY");
+    }
+    close(out);
+    g_setenv("XENSTORED_PATH", h->store_socket, TRUE);
+}
+
 simh *simh_new(const simh_opts *o)
 {
     simh *h = g_new0(simh, 1);
@@ -86,6 +109,8 @@ simh *simh_new(const simh_opts *o)
     h->dir = g_dir_make_tmp("simh-XXXXXX", &err);
     g_assert_no_error(err);
     h->socket = g_build_filename(h->dir, "xensim.sock", NULL);
+    h->store_socket = g_build_filename(h->dir, "xenstored.sock", NULL);
+    start_store(h);
     char *domid = g_strdup_printf("%u", h->domid);
     char *vcpus = g_strdup_printf("%u", o && o->vcpus ? o->vcpus : 1);
     GPtrArray *argv = g_ptr_array_new();
@@ -122,6 +147,11 @@ simh *simh_new(const simh_opts *o)
 const char *simh_socket(const simh *h)
 {
     return h->socket;
+}
+
+const char *simh_xenstore_path(const simh *h)
+{
+    return h->store_socket;
 }
 
 pid_t simh_hvmemu_pid(const simh *h)
@@ -285,10 +315,18 @@ void simh_free(simh *h)
         waitpid(h->sim_pid, NULL, 0);
         g_spawn_close_pid(h->sim_pid);
     }
+    if (h->store_pid) {
+        kill(h->store_pid, SIGTERM);
+        waitpid(h->store_pid, NULL, 0);
+        g_spawn_close_pid(h->store_pid);
+    }
     g_unlink(h->socket);
+    g_unlink(h->store_socket);
     g_rmdir(h->dir);
     g_unsetenv("XENSIM_SOCKET");
+    g_unsetenv("XENSTORED_PATH");
     g_free(h->socket);
+    g_free(h->store_socket);
     g_free(h->dir);
     g_free(h);
 }

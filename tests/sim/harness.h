@@ -7,6 +7,7 @@
  * Binaries come from the environment meson sets for suite "sim":
  *   XENSIM_BIN     the simulator
  *   XENSIM_LIBDIR  the replacement Xen libraries (LD_LIBRARY_PATH for hvmemu)
+ *   XENSIM_STORE_BIN  the simulated xenstored (real libxenstore talks to it)
  *   HVMEMU_BIN     the daemon under test
  *   SIMH_VERBOSE=1 traces the simulator and runs hvmemu with -v
  *
@@ -53,6 +54,9 @@ xs_guest *simh_guest(simh *h, unsigned vcpu);
 xs_guest *simh_control(simh *h);
 
 const char *simh_socket(const simh *h);
+/* The simulated xenstore (xensim-store), started with the simulator and
+ * named by XENSTORED_PATH in this process and in hvmemu's environment. */
+const char *simh_xenstore_path(const simh *h);
 pid_t simh_hvmemu_pid(const simh *h);
 
 /*

@@ -17,6 +17,7 @@
 #    romfile= : no iPXE option ROM (hvmemu's NIC has none either).
 LAB_ORDER=60
 GUEST_TIMEOUT=900
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="ata_piix sd_mod e1000"
 NET_MAC=00:16:3e:4c:41:03
 NET_BR=labbr0

@@ -9,6 +9,7 @@
 #    on the image after the guest is gone
 LAB_ORDER=20
 GUEST_TIMEOUT=900
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="crc32c_generic crct10dif_generic ata_piix sd_mod ext4"
 DISK_MB=64
 DISK_SECTORS=$((DISK_MB * 2048))

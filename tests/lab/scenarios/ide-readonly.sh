@@ -4,6 +4,7 @@
 # unchanged afterwards.
 LAB_ORDER=30
 GUEST_TIMEOUT=420
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="crct10dif_generic ata_piix sd_mod"
 DISK_MB=16
 DISK_SECTORS=$((DISK_MB * 2048))

@@ -8,6 +8,7 @@
 LAB_DEFAULT=no
 LAB_ORDER=25
 GUEST_TIMEOUT=1500
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="ata_piix sd_mod"
 DISK_MB=64
 DISK_SECTORS=$((DISK_MB * 2048))

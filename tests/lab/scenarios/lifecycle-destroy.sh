@@ -4,6 +4,7 @@
 LAB_ORDER=40
 GUEST_TIMEOUT=180
 GUEST_VERDICT=no
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="crct10dif_generic ata_piix sd_mod"
 DESTROY_EXIT_LIMIT=10
 HVMEMU_ARGS='--disk file:$WORK/disk.img,hda,w'

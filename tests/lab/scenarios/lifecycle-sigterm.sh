@@ -6,6 +6,7 @@
 LAB_ORDER=35
 GUEST_TIMEOUT=180
 GUEST_VERDICT=no
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="crct10dif_generic ata_piix sd_mod"
 SIGTERM_EXIT_LIMIT=10
 HVMEMU_ARGS='--device testdev,port=0x2000 --disk file:$WORK/disk.img,hda,w'

@@ -12,6 +12,7 @@
 LAB_DEFAULT=no
 LAB_ORDER=41
 GUEST_TIMEOUT=300
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="e1000"
 NET_MAC=00:16:3e:4c:41:02
 NET_BR=labbr0

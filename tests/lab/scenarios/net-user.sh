@@ -7,6 +7,7 @@
 #    127.0.0.1:PORT): 8 MiB from dom0 and 8 MiB to dom0, every byte checked
 LAB_ORDER=40
 GUEST_TIMEOUT=300
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="e1000 af_packet"
 NET_MAC=00:16:3e:4c:41:01
 NET_SECTORS=16384                        # 8 MiB each way
