@@ -11,6 +11,7 @@
  * PV drivers, so hvmemu must not answer the protocol's magic, or the
  * guest would unplug its emulated disks with nothing to replace them.
  * libxl writes a defbool as the string "True" or "False".
+ * HVMEMU_LIBXL_DIR replaces /var/lib/xen (tests).
  */
 #define G_LOG_DOMAIN "xen"
 
@@ -37,8 +38,9 @@ static bool says_no_platform_pci(const char *json)
 
 bool hv_xen_platform_pci_present(uint32_t domid)
 {
+    const char *dir = g_getenv("HVMEMU_LIBXL_DIR");
     g_autofree char *pattern = g_strdup_printf(
-        "/var/lib/xen/userdata-d.%u.*.libxl-json", domid);
+        "%s/userdata-d.%u.*.libxl-json", dir ? dir : "/var/lib/xen", domid);
     bool present = true;
     glob_t g;
 
