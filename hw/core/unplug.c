@@ -69,6 +69,7 @@ void hv_unplug_done(hv_unplug_slot *s)
         return;
     }
     s->state = HV_UNPLUG_ABSENT;
+    s->desc.blk = NULL;     /* the device closes its backend */
     g_message("%s: unplugged (%s)", s->name, s->why ? s->why : "?");
 }
 

@@ -78,7 +78,7 @@ typedef struct hv_unplug_info {
     hv_unplug_kind kind;
     const char *name;
     bool primary_master;
-    hv_blk *blk;
+    hv_blk *blk;            /* NULL once absent (the backend is closed) */
     hv_unplug_state state;
     hv_unplug_cause cause;  /* valid unless present */
     const char *why;        /* NULL while present */

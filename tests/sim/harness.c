@@ -149,6 +149,11 @@ const char *simh_socket(const simh *h)
     return h->socket;
 }
 
+char *simh_control_path(const simh *h)
+{
+    return g_build_filename(h->dir, "control.sock", NULL);
+}
+
 const char *simh_xenstore_path(const simh *h)
 {
     return h->store_socket;
@@ -202,8 +207,15 @@ bool simh_start_hvmemu(simh *h, const char *const *args,
     if (verbose()) {
         g_ptr_array_add(argv, g_strdup("-v"));
     }
+    bool own_control = false;
     for (unsigned i = 0; args && args[i]; i++) {
         g_ptr_array_add(argv, g_strdup(args[i]));
+        own_control |= g_str_has_prefix(args[i], "--control");
+    }
+    /* Tests run in parallel, all as domain 1: each its own socket. */
+    if (!own_control) {
+        g_ptr_array_add(argv, g_strdup("--control"));
+        g_ptr_array_add(argv, simh_control_path(h));
     }
     g_ptr_array_add(argv, NULL);
     bool ok = g_spawn_async(NULL, (char **)argv->pdata, env,
@@ -322,6 +334,11 @@ void simh_free(simh *h)
     }
     g_unlink(h->socket);
     g_unlink(h->store_socket);
+    {
+        char *ctl = simh_control_path(h);
+        g_unlink(ctl);
+        g_free(ctl);
+    }
     g_rmdir(h->dir);
     g_unsetenv("XENSIM_SOCKET");
     g_unsetenv("XENSTORED_PATH");

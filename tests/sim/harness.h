@@ -57,6 +57,9 @@ const char *simh_socket(const simh *h);
 /* The simulated xenstore (xensim-store), started with the simulator and
  * named by XENSTORED_PATH in this process and in hvmemu's environment. */
 const char *simh_xenstore_path(const simh *h);
+/* hvmemu's control socket in the harness's directory (passed as
+ * --control unless the test gives its own); g_free the result. */
+char *simh_control_path(const simh *h);
 pid_t simh_hvmemu_pid(const simh *h);
 
 /*

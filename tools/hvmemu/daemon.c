@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "hvmemu/hvmemu.h"
+#include "tools/hvmemu/control.h"
 #include "tools/hvmemu/daemon.h"
 #include "tools/hvmemu/devices.h"
 #include "tools/hvmemu/pv_watch.h"
@@ -100,6 +101,7 @@ int hvmemu_run(const hvmemu_options *opts)
     hv_xen *xen = NULL;
     hv_ctx *ctx = NULL;
     hvmemu_pv *pv = NULL;
+    hvmemu_control *control = NULL;
     int status = 1;
 
     if (!loop || !signals_init(&sig, loop)) {
@@ -118,6 +120,12 @@ int hvmemu_run(const hvmemu_options *opts)
     }
     ctx = hv_ctx_new(hv_xen_host_ops(), xen, loop);
     hv_xen_set_ctx(xen, ctx);
+    /* First: it is also the lock against a second hvmemu. */
+    if (o->control && !(control = hvmemu_control_open(o->control, ctx, xen,
+                                                       o->domid, loop,
+                                                       &err))) {
+        goto out;
+    }
     if (!hvmemu_create_devices(ctx, o, &err)) {
         goto out;
     }
@@ -133,6 +141,7 @@ int hvmemu_run(const hvmemu_options *opts)
         hvmemu_print_summary(ctx, xen);
     }
 out:
+    hvmemu_control_close(control);
     hvmemu_pv_stop(pv);
     if (err) {
         fprintf(stderr, "hvmemu: %s\n", err->message);

@@ -103,7 +103,7 @@ static bool check_options(hvmemu_options *o, const char *domid,
 bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
 {
     g_autofree char *domid = NULL, *poll = NULL, *trace = NULL;
-    g_autofree char *unplug = NULL, *guard = NULL;
+    g_autofree char *unplug = NULL, *guard = NULL, *control = NULL;
     gboolean version = FALSE, no_buf = FALSE;
     GOptionEntry entries[] = {
         { "domid", 'd', 0, G_OPTION_ARG_STRING, &domid,
@@ -124,6 +124,9 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
         { "unplug-protocol", 0, 0, G_OPTION_ARG_STRING, &unplug,
           "Answer the Xen unplug protocol (ports 0x10-0x1f) for hvmemu's "
           "disks and NICs (default on; see docs/unplug.md)", "on|off" },
+        { "control", 0, 0, G_OPTION_ARG_FILENAME, &control,
+          "Control socket (default /run/hvmemu/DOMID.sock; none: no "
+          "socket), for hvmemu-ctl", "PATH" },
         { "twin-guard", 0, 0, G_OPTION_ARG_STRING, &guard,
           "Remove an emulated disk whose storage the guest also uses as a "
           "PV disk (default on; off is DANGEROUS: one disk seen twice "
@@ -160,7 +163,15 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
         !parse_switch("--twin-guard", guard, &o->twin_guard)) {
         return false;
     }
-    return check_options(o, domid, poll, trace);
+    if (!check_options(o, domid, poll, trace)) {
+        return false;
+    }
+    if (!control) {
+        o->control = g_strdup_printf(HVMEMU_CONTROL_DIR "/%u.sock", o->domid);
+    } else if (g_strcmp0(control, "none") != 0) {
+        o->control = g_steal_pointer(&control);
+    }
+    return true;
 }
 
 void hvmemu_free_options(hvmemu_options *o)
@@ -168,4 +179,5 @@ void hvmemu_free_options(hvmemu_options *o)
     g_strfreev(o->devices);
     g_strfreev(o->disks);
     g_strfreev(o->nics);
+    g_free(o->control);
 }

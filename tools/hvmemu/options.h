@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define HVMEMU_CONTROL_DIR "/run/hvmemu"
+
 typedef struct hvmemu_options {
     uint32_t domid;
     char **devices;   /* --device CLASS,key=value... */
@@ -16,6 +18,7 @@ typedef struct hvmemu_options {
     bool no_bufioreq;
     bool unplug_protocol; /* answer ports 0x10-0x1f (default on) */
     bool twin_guard;      /* watch PV disks in xenstore (default on) */
+    char *control;        /* control socket path; NULL: none */
     int verbosity;
 } hvmemu_options;
 

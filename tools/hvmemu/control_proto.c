@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Requests of the control protocol (control_proto.h), parsed with
+ * json-glib. Every input is hostile until it has been checked to be a
+ * JSON object with a string "cmd"; the "id" member, of any JSON type, is
+ * echoed so a client can match replies to requests.
+ */
+#define G_LOG_DOMAIN "control"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "tools/hvmemu/control_proto.h"
+
+typedef JsonNode *(*control_cmd_fn)(hvmemu_control_env *env,
+                                    JsonObject *req, GError **err);
+
+static const char *const space_names[] = { "pio", "mmio", "pci-cfg" };
+static const char *const unplug_states[] = { "present", "removing",
+                                             "absent" };
+static const char *const unplug_kinds[] = { "disk", "cdrom", "nic" };
+
+/* ---- status ---- */
+
+static void add_unplug_counts(JsonBuilder *b, hv_ctx *ctx)
+{
+    json_builder_set_member_name(b, "unplugged");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "protocol");
+    json_builder_add_int_value(b, hv_unplug_count(ctx, HV_UNPLUG_BY_PROTOCOL));
+    json_builder_set_member_name(b, "twin_guard");
+    json_builder_add_int_value(b, hv_unplug_count(ctx, HV_UNPLUG_BY_GUARD));
+    json_builder_set_member_name(b, "refused_at_start");
+    json_builder_add_int_value(b, hv_unplug_count(ctx, HV_UNPLUG_REFUSED));
+    json_builder_end_object(b);
+}
+
+static void add_device_ids(JsonBuilder *b, hv_ctx *ctx)
+{
+    json_builder_set_member_name(b, "devices");
+    json_builder_begin_array(b);
+    for (unsigned i = 0; hv_builtin_classes[i]; i++) {
+        hv_device *dev;
+
+        for (unsigned n = 0; (dev = hv_ctx_find_device(
+                                  ctx, hv_builtin_classes[i]->name, n));
+             n++) {
+            json_builder_add_string_value(b, dev->id);
+        }
+    }
+    json_builder_end_array(b);
+}
+
+static JsonNode *cmd_status(hvmemu_control_env *env, JsonObject *req,
+                            GError **err)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "domid");
+    json_builder_add_int_value(b, env->domid);
+    json_builder_set_member_name(b, "version");
+    json_builder_add_string_value(b, HVMEMU_VERSION);
+    json_builder_set_member_name(b, "uptime_s");
+    json_builder_add_double_value(b, (double)(hv_now_ns() - env->started_ns) /
+                                         1e9);
+    json_builder_set_member_name(b, "irqs_raised");
+    json_builder_add_int_value(b, (gint64)hv_ctx_irqs_raised(env->ctx));
+    add_device_ids(b, env->ctx);
+    add_unplug_counts(b, env->ctx);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+/* ---- devices ---- */
+
+static void add_slot(void *opaque, hv_unplug_slot *s,
+                     const hv_unplug_info *info)
+{
+    JsonBuilder *b = opaque;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, info->name);
+    json_builder_set_member_name(b, "kind");
+    json_builder_add_string_value(b, unplug_kinds[info->kind]);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, unplug_states[info->state]);
+    if (info->blk) {
+        json_builder_set_member_name(b, "backend");
+        json_builder_add_string_value(b, hv_blk_path(info->blk));
+    }
+    if (info->why) {
+        json_builder_set_member_name(b, "why");
+        json_builder_add_string_value(b, info->why);
+    }
+    json_builder_end_object(b);
+}
+
+static JsonNode *cmd_devices(hvmemu_control_env *env, JsonObject *req,
+                             GError **err)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    add_device_ids(b, env->ctx);
+    json_builder_set_member_name(b, "presented");
+    json_builder_begin_array(b);
+    hv_unplug_foreach(env->ctx, add_slot, b);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+/* ---- stats ---- */
+
+static void add_region(void *opaque, const hv_region_stat *st)
+{
+    JsonBuilder *b = opaque;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, st->name);
+    json_builder_set_member_name(b, "space");
+    json_builder_add_string_value(b, space_names[st->space]);
+    json_builder_set_member_name(b, "base");
+    json_builder_add_int_value(b, (gint64)st->base);
+    json_builder_set_member_name(b, "len");
+    json_builder_add_int_value(b, (gint64)st->len);
+    json_builder_set_member_name(b, "enabled");
+    json_builder_add_boolean_value(b, st->enabled);
+    json_builder_set_member_name(b, "reads");
+    json_builder_add_int_value(b, (gint64)st->reads);
+    json_builder_set_member_name(b, "writes");
+    json_builder_add_int_value(b, (gint64)st->writes);
+    json_builder_end_object(b);
+}
+
+static void add_xen_stats(JsonBuilder *b, const hv_xen *xen)
+{
+    /* Request types of public/hvm/ioreq.h: 0 PIO, 1 COPY, 2 PCI_CONFIG,
+     * 8 INVALIDATE. */
+    static const struct { const char *name; unsigned type; } types[] = {
+        { "pio", 0 }, { "mmio", 1 }, { "pci_config", 2 }, { "invalidate", 8 },
+    };
+    hv_xen_stats xs;
+
+    hv_xen_get_stats(xen, &xs);
+    json_builder_set_member_name(b, "ioreqs");
+    json_builder_begin_object(b);
+    for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
+        json_builder_set_member_name(b, types[i].name);
+        json_builder_add_int_value(b, (gint64)xs.reqs[types[i].type]);
+    }
+    json_builder_set_member_name(b, "buffered");
+    json_builder_add_int_value(b, (gint64)xs.bufreqs);
+    json_builder_set_member_name(b, "notifications");
+    json_builder_add_int_value(b, (gint64)xs.notifies);
+    json_builder_end_object(b);
+}
+
+static JsonNode *cmd_stats(hvmemu_control_env *env, JsonObject *req,
+                           GError **err)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "regions");
+    json_builder_begin_array(b);
+    hv_ctx_region_stats(env->ctx, add_region, b);
+    json_builder_end_array(b);
+    if (env->xen) {
+        add_xen_stats(b, env->xen);
+    }
+    json_builder_set_member_name(b, "irqs_raised");
+    json_builder_add_int_value(b, (gint64)hv_ctx_irqs_raised(env->ctx));
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+/* ---- quit ---- */
+
+static JsonNode *cmd_quit(hvmemu_control_env *env, JsonObject *req,
+                          GError **err)
+{
+    env->quit = true;       /* the reply goes out first, then the loop ends */
+    return json_node_init_string(json_node_alloc(), "shutting down");
+}
+
+static const struct {
+    const char *name;
+    control_cmd_fn fn;
+    const char *help;
+} commands[] = {
+    { "status", cmd_status, "domain, uptime, devices, unplug counts" },
+    { "devices", cmd_devices, "devices and the disks/NICs they present" },
+    { "stats", cmd_stats, "accesses per region, ioreqs, interrupts" },
+    { "quit", cmd_quit, "stop serving: tear down as on SIGTERM" },
+    { "help", NULL, "this list" },
+};
+
+static JsonNode *cmd_help(void)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        json_builder_set_member_name(b, commands[i].name);
+        json_builder_add_string_value(b, commands[i].help);
+    }
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+/* ---- requests and replies ---- */
+
+static char *known_commands(void)
+{
+    GString *s = g_string_new(NULL);
+
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        g_string_append_printf(s, "%s%s", i ? ", " : "", commands[i].name);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static JsonNode *run(hvmemu_control_env *env, JsonObject *req, GError **err)
+{
+    JsonNode *cmd = json_object_get_member(req, "cmd");
+    const char *name;
+
+    if (!cmd || !JSON_NODE_HOLDS_VALUE(cmd) ||
+        json_node_get_value_type(cmd) != G_TYPE_STRING) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "a request is {\"cmd\": \"NAME\", ...}");
+        return NULL;
+    }
+    name = json_node_get_string(cmd);
+    if (g_str_equal(name, "help")) {
+        return cmd_help();
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        if (commands[i].fn && g_str_equal(name, commands[i].name)) {
+            return commands[i].fn(env, req, err);
+        }
+    }
+    {
+        g_autofree char *known = known_commands();
+
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "unknown command '%.64s' (known: %s)", name, known);
+    }
+    return NULL;
+}
+
+static char *reply(JsonNode *id, JsonNode *result, const GError *err)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(b);
+    if (id) {
+        json_builder_set_member_name(b, "id");
+        json_builder_add_value(b, json_node_copy(id));
+    }
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, result != NULL);
+    json_builder_set_member_name(b, result ? "result" : "error");
+    if (result) {
+        json_builder_add_value(b, result);
+    } else {
+        json_builder_add_string_value(b, err ? err->message : "failed");
+    }
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+char *hvmemu_control_handle(hvmemu_control_env *env, const char *line,
+                            size_t len)
+{
+    g_autoptr(JsonParser) parser = json_parser_new_immutable();
+    g_autoptr(GError) err = NULL;
+    JsonNode *root, *result = NULL, *id = NULL;
+
+    if (len > HVMEMU_CONTROL_LINE_MAX) {
+        g_set_error(&err, HV_ERROR, HV_ERROR_INVAL,
+                    "request longer than %u bytes", HVMEMU_CONTROL_LINE_MAX);
+        return reply(NULL, NULL, err);
+    }
+    if (!line || len == 0) {
+        g_set_error(&err, HV_ERROR, HV_ERROR_INVAL, "empty request");
+        return reply(NULL, NULL, err);
+    }
+    if (!json_parser_load_from_data(parser, line, (gssize)len, &err)) {
+        g_prefix_error(&err, "not JSON: ");
+        return reply(NULL, NULL, err);
+    }
+    root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(&err, HV_ERROR, HV_ERROR_INVAL,
+                    "a request is a JSON object: {\"cmd\": \"NAME\"}");
+        return reply(NULL, NULL, err);
+    }
+    id = json_object_get_member(json_node_get_object(root), "id");
+    result = run(env, json_node_get_object(root), &err);
+    return reply(id, result, err);
+}

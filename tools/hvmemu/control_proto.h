@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control protocol: one JSON object per line in, one per line out
+ * (docs/control.md). This half has no sockets, so the fuzz target and the
+ * unit test drive it directly; control.c carries it over the unix socket.
+ *
+ *   → {"cmd": "status", "id": 7}
+ *   ← {"id": 7, "ok": true, "result": {...}}
+ *   ← {"id": 7, "ok": false, "error": "unknown command 'x' (known: ...)"}
+ */
+#ifndef HVMEMU_TOOL_CONTROL_PROTO_H
+#define HVMEMU_TOOL_CONTROL_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hvmemu/hvmemu.h"
+
+#define HVMEMU_CONTROL_LINE_MAX 65536   /* longer requests are refused */
+
+typedef struct hvmemu_control_env {
+    hv_ctx *ctx;
+    const hv_xen *xen;      /* NULL: no Xen statistics (tests, fuzzing) */
+    uint32_t domid;
+    uint64_t started_ns;
+    bool quit;              /* set by "quit": the caller stops the loop */
+} hvmemu_control_env;
+
+/* One request line (@len bytes, no newline; need not be NUL-terminated)
+ * to one reply line (no newline). Never NULL, whatever the input. */
+char *hvmemu_control_handle(hvmemu_control_env *env, const char *line,
+                            size_t len);
+
+#endif
