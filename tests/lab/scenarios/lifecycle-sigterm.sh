@@ -2,7 +2,9 @@
 # lifecycle-sigterm: SIGTERM to hvmemu while the guest is idle.  hvmemu must
 # exit 0 and remove its ioreq server; the guest keeps running (its port
 # accesses go back to QEMU instead of blocking on a dead server) and
-# `xl destroy` still works.
+# `xl destroy` still works. Before the signal, dom0 asks the running hvmemu
+# over its control socket (hvmemu-ctl status, stats) while the guest's
+# heartbeats go on: the socket is served from the dispatch loop.
 LAB_ORDER=35
 GUEST_TIMEOUT=180
 GUEST_VERDICT=no
@@ -30,6 +32,21 @@ guest_main() {
     done
 }
 
+# hvmemu-ctl against the live daemon: both answers saved in $OUT.
+dom0_ctl_check() {
+    if ! timeout 20 hvmemu-ctl --domid "$DOMID" status >"$OUT/ctl-status.json" 2>&1 ||
+        ! grep -q '"testdev.0"' "$OUT/ctl-status.json"; then
+        dom0_fail "hvmemu-ctl status: $(head -c 300 "$OUT/ctl-status.json")"
+        return
+    fi
+    if ! timeout 20 hvmemu-ctl --domid "$DOMID" stats >"$OUT/ctl-stats.json" 2>&1 ||
+        ! grep -q '"name" : "testdev"' "$OUT/ctl-stats.json"; then
+        dom0_fail "hvmemu-ctl stats: $(head -c 300 "$OUT/ctl-stats.json")"
+        return
+    fi
+    dom0_note "hvmemu-ctl status/stats answered: $(grep -o '"uptime_s" : [0-9.]*' "$OUT/ctl-status.json")"
+}
+
 dom0_drive() {
     lab_wait_guest_start || return
     if ! lab_wait_serial '^LAB-MARK: idle' "$GUEST_TIMEOUT"; then
@@ -37,6 +54,7 @@ dom0_drive() {
         return
     fi
     lab_wait_serial '^LAB-MARK: alive 3 ' 30
+    dom0_ctl_check
     local t n
     t=$(now)
     kill -TERM "$HV_PID"
