@@ -332,6 +332,11 @@ static bool spec_finish(spec_parse *p, blk_spec *s, GError **err)
         }
         s->cdrom = true;
     }
+    if ((!p->pos[POS_TARGET] || !*p->pos[POS_TARGET]) && s->cdrom) {
+        /* target= left empty: a drive with no disc (insert one later). */
+        s->vdev = vdev && *vdev ? g_strdup(vdev) : NULL;
+        return true;
+    }
     if (!p->pos[POS_TARGET] || !*p->pos[POS_TARGET]) {
         return spec_fail(err, "disk spec: no target (image file or block "
                          "device)");

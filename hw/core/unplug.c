@@ -15,6 +15,7 @@
 #define G_LOG_DOMAIN "unplug"
 
 #include "hw/core/core-internal.h"
+#include "hvmemu/device.h"
 
 struct hv_unplug_slot {
     hv_ctx *ctx;
@@ -71,6 +72,57 @@ void hv_unplug_done(hv_unplug_slot *s)
     s->state = HV_UNPLUG_ABSENT;
     s->desc.blk = NULL;     /* the device closes its backend */
     g_message("%s: unplugged (%s)", s->name, s->why ? s->why : "?");
+}
+
+void hv_unplug_set_blk(hv_unplug_slot *s, hv_blk *blk)
+{
+    if (s) {
+        s->desc.blk = blk;
+    }
+}
+
+static hv_unplug_slot *find_media(hv_ctx *ctx, const char *name,
+                                  GError **err)
+{
+    for (guint i = 0; i < ctx->unplug_slots->len; i++) {
+        hv_unplug_slot *s = g_ptr_array_index(ctx->unplug_slots, i);
+
+        if (!g_str_equal(s->name, name)) {
+            continue;
+        }
+        if (!s->desc.eject || s->state != HV_UNPLUG_PRESENT) {
+            g_set_error(err, HV_ERROR, HV_ERROR_INVAL, "%s: %s", name,
+                        s->state != HV_UNPLUG_PRESENT ? "unplugged"
+                                                      : "not removable");
+            return NULL;
+        }
+        return s;
+    }
+    g_set_error(err, HV_ERROR, HV_ERROR_INVAL, "no drive %s", name);
+    return NULL;
+}
+
+bool hv_media_eject(hv_ctx *ctx, const char *name, bool force, GError **err)
+{
+    hv_unplug_slot *s = find_media(ctx, name, err);
+
+    if (s && !s->desc.eject(s->desc.opaque, force, err)) {
+        g_prefix_error(err, "%s: ", name);
+        return false;
+    }
+    return s != NULL;
+}
+
+bool hv_media_insert(hv_ctx *ctx, const char *name, const char *path,
+                     GError **err)
+{
+    hv_unplug_slot *s = find_media(ctx, name, err);
+
+    if (s && !s->desc.insert(s->desc.opaque, path, err)) {
+        g_prefix_error(err, "%s: ", name);
+        return false;
+    }
+    return s != NULL;
 }
 
 bool hv_unplug_request(hv_unplug_slot *s, hv_unplug_cause cause,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The SCSI/MMC commands of a read-only CD/DVD-ROM with a disc always
- * loaded (SPC-3, MMC-5 as used through ATAPI). Each builds its reply in
+ * The SCSI/MMC commands of a read-only CD/DVD-ROM (SPC-3, MMC-5 as used
+ * through ATAPI); its removable media are ide_media.c's. Each builds its reply in
  * the drive's bounce buffer, truncated to the allocation length the guest
  * gave; guest CDB fields are range-checked, never trusted.
  */
@@ -238,7 +238,9 @@ static int mmc_get_configuration(ide_drive *d, uint8_t *b)
 {
     uint8_t rt = d->cdb[1] & 0x03;
     uint32_t start = get_be16(d->cdb + 2);
-    uint16_t cur = mmc_is_dvd(d) ? MMC_PROFILE_DVD_ROM : MMC_PROFILE_CD_ROM;
+    /* No disc: current profile 0000h (MMC-5 §5.3.1). */
+    uint16_t cur = !d->medium ? 0 : mmc_is_dvd(d) ? MMC_PROFILE_DVD_ROM
+                                                  : MMC_PROFILE_CD_ROM;
     uint32_t n = 8;
 
     if (rt == 3) {
@@ -280,12 +282,27 @@ static int mmc_get_event_status(ide_drive *d, uint8_t *b)
     if (d->cdb[4] & 0x10) {
         put_be16(b, 6);
         b[2] = 0x04;                /* media class */
-        b[5] = 0x02;                /* media present, no event */
+        b[4] = d->media_event;      /* reported once (§6.8.2.5) */
+        /* Media Status: bit 1 present, bit 0 tray open (no disc). */
+        b[5] = d->medium ? 0x02 : 0x01;
+        d->media_event = MMC_EVENT_NONE;
         return mmc_reply(8, get_be16(d->cdb + 7));
     }
     put_be16(b, 2);
     b[2] = 0x80;                    /* no event available */
     return mmc_reply(4, get_be16(d->cdb + 7));
+}
+
+/* START STOP UNIT (SBC-3 §5.x): LoEj with Start=0 ejects; a locked tray
+ * refuses (ILLEGAL REQUEST, MEDIUM REMOVAL PREVENTED). */
+static int mmc_start_stop(ide_drive *d)
+{
+    bool loej = d->cdb[4] & 0x02, start = d->cdb[4] & 0x01;
+
+    if (loej && !start && !ide_media_guest_eject(d)) {
+        return mmc_fail(d, SENSE_ILLEGAL_REQUEST, ASC_REMOVAL_PREVENTED);
+    }
+    return 0;
 }
 
 static int mmc_read_disc_info(ide_drive *d, uint8_t *b)
@@ -335,8 +352,9 @@ static int mmc_read(ide_drive *d, bool twelve)
 static int mmc_dispatch(ide_drive *d, uint8_t *b)
 {
     switch (d->cdb[0]) {
-    case SCSI_TEST_UNIT_READY:
     case SCSI_START_STOP:
+        return mmc_start_stop(d);
+    case SCSI_TEST_UNIT_READY:
     case MMC_SET_CD_SPEED:
     case SCSI_SYNC_CACHE:
         return 0;
@@ -376,15 +394,48 @@ static int mmc_dispatch(ide_drive *d, uint8_t *b)
     return mmc_fail(d, SENSE_ILLEGAL_REQUEST, ASC_INVALID_OPCODE);
 }
 
+/* Commands that report a pending UNIT ATTENTION rather than run (SPC-3
+ * §5.6.5: all but INQUIRY and REQUEST SENSE; MMC-5 lets GESN and GET
+ * CONFIGURATION through too, so drivers can poll for events). */
+static bool mmc_reports_attention(uint8_t op)
+{
+    return op != SCSI_INQUIRY && op != SCSI_REQUEST_SENSE &&
+           op != MMC_GET_EVENT_STATUS && op != MMC_GET_CONFIGURATION;
+}
+
+static bool mmc_needs_medium(uint8_t op)
+{
+    switch (op) {
+    case SCSI_TEST_UNIT_READY:
+    case SCSI_READ_CAPACITY:
+    case SCSI_READ_10:
+    case SCSI_READ_12:
+    case SCSI_SEEK_10:
+    case SCSI_VERIFY_10:
+    case MMC_READ_TOC:
+    case MMC_READ_DISC_INFO:
+        return true;
+    }
+    return false;
+}
+
 int ide_atapi_mmc(ide_drive *d)
 {
     uint8_t *b = d->dma_buf;
+    uint8_t op = d->cdb[0];
 
     memset(b, 0, ATAPI_REPLY_MAX);
     /* REQUEST SENSE reports the previous command's sense; any other
      * command starts from a clean one. */
-    if (d->cdb[0] != SCSI_REQUEST_SENSE) {
+    if (op != SCSI_REQUEST_SENSE) {
         d->sense_key = d->asc = 0;
+    }
+    if (d->unit_attention && mmc_reports_attention(op)) {
+        d->unit_attention = false;
+        return mmc_fail(d, SENSE_UNIT_ATTENTION, ASC_MEDIUM_CHANGED);
+    }
+    if (!d->medium && mmc_needs_medium(op)) {
+        return mmc_fail(d, SENSE_NOT_READY, ASC_MEDIUM_NOT_PRESENT);
     }
     return mmc_dispatch(d, b);
 }

@@ -34,7 +34,7 @@ ide_drive *ide_drive_new(ide_bus *bus, unsigned unit, hv_blk *blk,
                          const ide_drive_conf *conf)
 {
     ide_drive *d = g_new0(ide_drive, 1);
-    uint64_t size = hv_blk_size(blk);
+    uint64_t size = blk ? hv_blk_size(blk) : 0;   /* NULL: no disc loaded */
 
     d->bus = bus;
     d->unit = unit;
@@ -44,7 +44,8 @@ ide_drive *ide_drive_new(ide_bus *bus, unsigned unit, hv_blk *blk,
     d->nsectors = MIN((size + IDE_SECTOR_SIZE - 1) / IDE_SECTOR_SIZE,
                       IDE_LBA48_MAX);
     d->atapi = conf->atapi;
-    d->readonly = hv_blk_readonly(blk) || d->atapi;
+    d->medium = blk != NULL;
+    d->readonly = d->atapi || hv_blk_readonly(blk);
     d->trim = conf->trim && !d->atapi;
     d->wcache_default = conf->wcache;
     if (conf->serial && *conf->serial) {

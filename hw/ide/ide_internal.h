@@ -116,6 +116,9 @@ struct ide_drive {
     uint32_t atapi_chunk;   /* end of the current DRQ block */
     uint64_t atapi_lba;     /* READ: next 2048-byte block to fetch */
     uint32_t atapi_left;    /* READ: blocks still to fetch */
+    bool medium;            /* a disc is loaded (ide_media.c) */
+    bool unit_attention;    /* medium changed: report it once */
+    uint8_t media_event;    /* GESN media event pending (MMC-5 §6.8) */
 
     /* Backend requests in flight; a reset waits for them (BSY). */
     unsigned gen;
@@ -255,6 +258,10 @@ void ide_ata_diagnose(ide_bus *bus);
 #define ASC_LBA_OUT_OF_RANGE  0x21
 #define ASC_INVALID_FIELD     0x24
 #define ASC_SAVING_PARAMS     0x39
+#define SENSE_UNIT_ATTENTION  0x06
+#define ASC_MEDIUM_CHANGED    0x28    /* not ready to ready change */
+#define ASC_MEDIUM_NOT_PRESENT 0x3a
+#define ASC_REMOVAL_PREVENTED 0x53    /* ASCQ 02h: medium removal prevented */
 
 /* An ATA command to a packet device: true if handled here, false if the
  * common ATA code should run it (SET FEATURES, power management...). */
@@ -268,6 +275,17 @@ uint32_t ide_atapi_blocks(const ide_drive *d);  /* capacity, 2048 B */
 int ide_atapi_mmc(ide_drive *d);
 void ide_atapi_sense(ide_drive *d, uint8_t key, uint8_t asc);
 void ide_atapi_start_read(ide_drive *d, uint64_t lba, uint32_t blocks);
+
+/* ---- ide_media.c: removable media of a packet device ---- */
+/* GESN media class event codes (MMC-5 Table 127) */
+#define MMC_EVENT_NONE          0
+#define MMC_EVENT_NEW_MEDIA     2
+#define MMC_EVENT_MEDIA_REMOVAL 3
+/* The admin's eject and insert (hvmemu-ctl); 0 or an error. */
+bool ide_media_eject(ide_drive *d, bool force, GError **err);
+bool ide_media_insert(ide_drive *d, const char *path, GError **err);
+/* START STOP UNIT with LoEj from the guest: false if the tray is locked. */
+bool ide_media_guest_eject(ide_drive *d);
 
 /* ---- ide_identify.c ---- */
 void ide_identify_fill(const ide_drive *d, uint16_t *words);

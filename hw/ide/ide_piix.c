@@ -148,6 +148,13 @@ static bool piix_open_disk(ide_piix *p, int unit, const blk_spec *s,
                     'a' + unit);
         return false;
     }
+    if (!s->target) {           /* an empty CD-ROM drive */
+        bus->drive[unit % 2] = ide_drive_new(bus, (unsigned)unit % 2, NULL,
+                                             &conf);
+        ide_unplug_register(bus->drive[unit % 2]);
+        g_info("hd%c: cdrom, no disc", 'a' + unit);
+        return true;
+    }
     blk = hv_blk_open(hv_ctx_loop(p->dev.ctx), s->target, flags, err);
     if (!blk) {
         return false;

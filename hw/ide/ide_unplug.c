@@ -99,6 +99,16 @@ static void ide_unplug_start(void *opaque)
     ide_unplug_progress(d);
 }
 
+static bool ide_eject_cb(void *opaque, bool force, GError **err)
+{
+    return ide_media_eject(opaque, force, err);
+}
+
+static bool ide_insert_cb(void *opaque, const char *path, GError **err)
+{
+    return ide_media_insert(opaque, path, err);
+}
+
 void ide_unplug_register(ide_drive *d)
 {
     char name[4] = { 'h', 'd', (char)('a' + 2 * d->bus->index + d->unit) };
@@ -108,6 +118,8 @@ void ide_unplug_register(ide_drive *d)
         .primary_master = d->bus->index == 0 && d->unit == 0,
         .blk = d->blk,
         .unplug = ide_unplug_start,
+        .eject = d->atapi ? ide_eject_cb : NULL,
+        .insert = d->atapi ? ide_insert_cb : NULL,
         .opaque = d,
     };
 

@@ -52,6 +52,9 @@ typedef struct hv_unplug_desc {
     /* Start the removal; call hv_unplug_done when the device is absent
      * (at once or later, from the loop). Called at most once. */
     void (*unplug)(void *opaque);
+    /* CD-ROMs: the admin's eject and insert (NULL: not removable). */
+    bool (*eject)(void *opaque, bool force, GError **err);
+    bool (*insert)(void *opaque, const char *path, GError **err);
     void *opaque;
 } hv_unplug_desc;
 
@@ -59,6 +62,14 @@ typedef struct hv_unplug_desc {
 hv_unplug_slot *hv_unplug_register(hv_ctx *ctx, const hv_unplug_desc *d);
 void hv_unplug_unregister(hv_unplug_slot *s);
 void hv_unplug_done(hv_unplug_slot *s);
+/* The device changed its storage (media change); NULL: none. */
+void hv_unplug_set_blk(hv_unplug_slot *s, hv_blk *blk);
+
+/* Removable media by name ("hdc"): eject (@force: even if the guest
+ * locked the tray) or insert a disc image. GError says why not. */
+bool hv_media_eject(hv_ctx *ctx, const char *name, bool force, GError **err);
+bool hv_media_insert(hv_ctx *ctx, const char *name, const char *path,
+                     GError **err);
 
 typedef enum hv_unplug_cause {
     HV_UNPLUG_BY_PROTOCOL,  /* the guest's PV drivers wrote a mask */

@@ -178,6 +178,56 @@ static JsonNode *cmd_stats(hvmemu_control_env *env, JsonObject *req,
     return json_builder_get_root(b);
 }
 
+/* ---- eject / insert ---- */
+
+/* The string @n of the request's "args" array, or NULL. */
+static const char *arg_string(JsonObject *req, guint n)
+{
+    JsonNode *args = json_object_get_member(req, "args");
+    JsonNode *a;
+
+    if (!args || !JSON_NODE_HOLDS_ARRAY(args) ||
+        n >= json_array_get_length(json_node_get_array(args))) {
+        return NULL;
+    }
+    a = json_array_get_element(json_node_get_array(args), n);
+    return JSON_NODE_HOLDS_VALUE(a) &&
+           json_node_get_value_type(a) == G_TYPE_STRING
+           ? json_node_get_string(a) : NULL;
+}
+
+static JsonNode *cmd_eject(hvmemu_control_env *env, JsonObject *req,
+                           GError **err)
+{
+    const char *drive = arg_string(req, 0), *opt = arg_string(req, 1);
+
+    if (!drive || (opt && !g_str_equal(opt, "force"))) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "usage: eject DRIVE [force]");
+        return NULL;
+    }
+    if (!hv_media_eject(env->ctx, drive, opt != NULL, err)) {
+        return NULL;
+    }
+    return json_node_init_string(json_node_alloc(), "ejected");
+}
+
+static JsonNode *cmd_insert(hvmemu_control_env *env, JsonObject *req,
+                            GError **err)
+{
+    const char *drive = arg_string(req, 0), *path = arg_string(req, 1);
+
+    if (!drive || !path || arg_string(req, 2)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "usage: insert DRIVE IMAGE");
+        return NULL;
+    }
+    if (!hv_media_insert(env->ctx, drive, path, err)) {
+        return NULL;
+    }
+    return json_node_init_string(json_node_alloc(), "inserted");
+}
+
 /* ---- quit ---- */
 
 static JsonNode *cmd_quit(hvmemu_control_env *env, JsonObject *req,
@@ -195,6 +245,8 @@ static const struct {
     { "status", cmd_status, "domain, uptime, devices, unplug counts" },
     { "devices", cmd_devices, "devices and the disks/NICs they present" },
     { "stats", cmd_stats, "accesses per region, ioreqs, interrupts" },
+    { "eject", cmd_eject, "eject DRIVE [force]: take the disc out" },
+    { "insert", cmd_insert, "insert DRIVE IMAGE: load a disc (read-only)" },
     { "quit", cmd_quit, "stop serving: tear down as on SIGTERM" },
     { "help", NULL, "this list" },
 };

@@ -33,7 +33,10 @@ static void fx_setup(fx *f, gconstpointer data)
     f->loop = hv_loop_new();
     f->ctx = hv_ctx_new(hv_memhost_ops(), f->mh, f->loop);
     g_assert_nonnull(hv_device_create(f->ctx, "testdev,port=0x2000", &err));
-    spec = g_strdup_printf("piix-ide,disk0=file:%s,,hda,,w", f->img);
+    /* data: also an empty CD-ROM drive hdc */
+    spec = g_strdup_printf("piix-ide,disk0=file:%s,,hda,,w%s", f->img,
+                           data ? ",disk1=vdev=hdc,,devtype=cdrom,,target="
+                                : "");
     g_assert_nonnull(hv_device_create(f->ctx, spec, &err));
     g_assert_no_error(err);
     f->env = (hvmemu_control_env){ .ctx = f->ctx, .domid = 5,
@@ -144,6 +147,26 @@ static void test_quit_and_help(fx *f, gconstpointer data)
     g_assert_true(f->env.quit);
 }
 
+static void test_media(fx *f, gconstpointer data)
+{
+    g_autofree char *spec = g_strdup_printf(
+        "{\"cmd\":\"insert\",\"args\":[\"hdc\",\"%s\"]}", f->img);
+    JsonObject *o;
+
+    o = ask(f, "{\"cmd\":\"eject\",\"args\":[\"hda\"]}", false);
+    g_assert_nonnull(strstr(json_object_get_string_member(o, "error"),
+                            "not removable"));
+    ask(f, "{\"cmd\":\"eject\",\"args\":[\"hdc\"]}", false); /* empty */
+    ask(f, "{\"cmd\":\"eject\"}", false);
+    ask(f, "{\"cmd\":\"eject\",\"args\":[\"hdc\",\"now\"]}", false);
+    ask(f, "{\"cmd\":\"insert\",\"args\":[\"hdc\"]}", false);
+    ask(f, "{\"cmd\":\"insert\",\"args\":[\"hdc\",7]}", false);
+    ask(f, "{\"cmd\":\"insert\",\"args\":\"hdc\"}", false);
+    ask(f, spec, true);
+    ask(f, spec, false);                        /* already loaded */
+    ask(f, "{\"cmd\":\"eject\",\"args\":[\"hdc\",\"force\"]}", true);
+}
+
 static void test_hostile(fx *f, gconstpointer data)
 {
     static const char *const bad[] = {
@@ -177,6 +200,8 @@ int main(int argc, char **argv)
                test_devices_after_unplug, fx_teardown);
     g_test_add("/control/stats", fx, NULL, fx_setup, test_stats, fx_teardown);
     g_test_add("/control/quit-help", fx, NULL, fx_setup, test_quit_and_help,
+               fx_teardown);
+    g_test_add("/control/media", fx, "cdrom", fx_setup, test_media,
                fx_teardown);
     g_test_add("/control/hostile", fx, NULL, fx_setup, test_hostile,
                fx_teardown);

@@ -284,6 +284,125 @@ static void test_errors(void)
     ih_teardown(&h);
 }
 
+/* GESN media class: returns the event code, *status the Media Status. */
+static uint8_t gesn_media(ih *h, uint8_t *status)
+{
+    uint8_t cdb[12] = { 0x4a, 0x01, 0, 0, 0x10, 0, 0, 0, 8 };
+    static reply r;
+
+    packet_pio(h, cdb, 0x8000, &r);
+    g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
+    g_assert_cmpuint(r.len, ==, 8);
+    *status = r.data[5];
+    return r.data[4] & 0x0f;
+}
+
+static void expect_fail(ih *h, const uint8_t *cdb, uint8_t key, uint8_t asc)
+{
+    static reply r;
+
+    packet_pio(h, cdb, 0x8000, &r);
+    g_assert_cmphex(r.status & ATA_SR_ERR, ==, ATA_SR_ERR);
+    g_assert_cmphex(r.error >> 4, ==, key);
+    check_sense(h, key, asc);
+}
+
+static void expect_ok(ih *h, const uint8_t *cdb)
+{
+    static reply r;
+
+    packet_pio(h, cdb, 0x8000, &r);
+    g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
+}
+
+/* The admin's eject and insert (hv_media_*), and the guest's: what Linux's
+ * sr and Windows' cdrom watch for (MMC-5 §6.8, SPC-3 §5.6.5). */
+static void test_media_change(void)
+{
+    uint8_t tur[12] = { 0x00 }, cap[12] = { 0x25 };
+    uint8_t lock[12] = { 0x1e, 0, 0, 0, 0x01 }, unlock[12] = { 0x1e };
+    uint8_t eject[12] = { 0x1b, 0, 0, 0, 0x02 };
+    uint8_t inquiry[12] = { 0x12, 0, 0, 0, 36 };
+    g_autofree char *disc2 = NULL;
+    g_autofree uint8_t *want = g_malloc(2048);
+    GError *err = NULL;
+    uint8_t cdb[12], st;
+    static reply r;
+    int fd;
+    ih h;
+
+    cd_setup(&h, NULL);
+    g_assert_cmpuint(gesn_media(&h, &st), ==, 0);
+    g_assert_cmphex(st, ==, 0x02);              /* present, no event */
+    /* A locked tray refuses the admin's eject, unless forced. */
+    expect_ok(&h, lock);
+    g_assert_false(hv_media_eject(h.ctx, "hda", false, &err));
+    g_assert_error(err, HV_ERROR, HV_ERROR_BUSY);
+    g_clear_error(&err);
+    expect_fail(&h, eject, 0x05, 0x53);         /* and the guest's */
+    g_assert_true(hv_media_eject(h.ctx, "hda", true, &err));
+    g_assert_no_error(err);
+    expect_ok(&h, unlock);
+    g_assert_cmpuint(gesn_media(&h, &st), ==, 3);   /* Media Removal */
+    g_assert_cmphex(st, ==, 0x01);
+    g_assert_cmpuint(gesn_media(&h, &st), ==, 0);   /* reported once */
+    expect_fail(&h, tur, 0x02, 0x3a);
+    expect_fail(&h, cap, 0x02, 0x3a);
+    cdb_read10(cdb, 0, 1);
+    expect_fail(&h, cdb, 0x02, 0x3a);
+    g_assert_false(hv_media_eject(h.ctx, "hda", false, &err));
+    g_clear_error(&err);
+    /* Insert a bigger disc with other contents. */
+    fd = g_file_open_tmp("hvmemu-disc2-XXXXXX", &disc2, NULL);
+    ih_fill(want, 2048, 77);
+    g_assert_cmpint(ftruncate(fd, 100 * 2048), ==, 0);
+    g_assert_cmpint(pwrite(fd, want, 2048, 5 * 2048), ==, 2048);
+    close(fd);
+    g_assert_false(hv_media_insert(h.ctx, "hda", "/nonexistent.iso", &err));
+    g_clear_error(&err);
+    g_assert_true(hv_media_insert(h.ctx, "hda", disc2, &err));
+    g_assert_no_error(err);
+    g_assert_false(hv_media_insert(h.ctx, "hda", disc2, &err)); /* loaded */
+    g_clear_error(&err);
+    expect_ok(&h, inquiry);                 /* INQUIRY: no attention */
+    g_assert_cmpuint(gesn_media(&h, &st), ==, 2);   /* New Media */
+    g_assert_cmphex(st, ==, 0x02);
+    expect_fail(&h, tur, 0x06, 0x28);       /* UNIT ATTENTION, once */
+    expect_ok(&h, tur);
+    packet_pio(&h, cap, 0x8000, &r);
+    g_assert_cmpuint((uint32_t)r.data[0] << 24 | r.data[1] << 16 |
+                     r.data[2] << 8 | r.data[3], ==, 99);
+    cdb_read10(cdb, 5, 1);
+    packet_pio(&h, cdb, 0x8000, &r);
+    g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
+    g_assert_cmpmem(r.data, 2048, want, 2048);
+    /* The guest's own eject. */
+    expect_ok(&h, eject);
+    expect_fail(&h, tur, 0x02, 0x3a);
+    g_assert_false(hv_media_eject(h.ctx, "nosuch", false, &err));
+    g_clear_error(&err);
+    unlink(disc2);
+    ih_teardown(&h);
+}
+
+static void test_empty_drive(void)
+{
+    hv_memhost *mh = hv_memhost_new(1 << 20);
+    hv_loop *loop = hv_loop_new();
+    hv_ctx *ctx = hv_ctx_new(hv_memhost_ops(), mh, loop);
+    GError *err = NULL;
+
+    /* A drive without a disc (xl: target= left empty). */
+    g_assert_nonnull(hv_device_create(ctx, "piix-ide,disk0=vdev=hdc,,devtype=cdrom,,target=",
+                                      &err));
+    g_assert_no_error(err);
+    g_assert_false(hv_media_eject(ctx, "hdc", false, &err));
+    g_clear_error(&err);
+    hv_ctx_free(ctx);
+    hv_loop_free(loop);
+    hv_memhost_free(mh);
+}
+
 static void test_read_dma(void)
 {
     uint8_t cdb[12];
@@ -362,5 +481,7 @@ int main(int argc, char **argv)
     g_test_add_func("/ide/atapi/errors", test_errors);
     g_test_add_func("/ide/atapi/device-reset", test_device_reset);
     g_test_add_func("/ide/atapi/mixed-channel", test_mixed_channel);
+    g_test_add_func("/ide/atapi/media-change", test_media_change);
+    g_test_add_func("/ide/atapi/empty-drive", test_empty_drive);
     return g_test_run();
 }
