@@ -81,15 +81,34 @@ void hv_unplug_set_blk(hv_unplug_slot *s, hv_blk *blk)
     }
 }
 
-static hv_unplug_slot *find_media(hv_ctx *ctx, const char *name,
-                                  GError **err)
+static hv_unplug_slot *find_slot(hv_ctx *ctx, const char *name)
 {
     for (guint i = 0; i < ctx->unplug_slots->len; i++) {
         hv_unplug_slot *s = g_ptr_array_index(ctx->unplug_slots, i);
 
-        if (!g_str_equal(s->name, name)) {
-            continue;
+        if (g_str_equal(s->name, name)) {
+            return s;
         }
+    }
+    return NULL;
+}
+
+bool hv_unplug_lookup(hv_ctx *ctx, const char *name, hv_unplug_info *info)
+{
+    hv_unplug_slot *s = find_slot(ctx, name);
+
+    if (s) {
+        hv_unplug_get_info(s, info);
+    }
+    return s != NULL;
+}
+
+static hv_unplug_slot *find_media(hv_ctx *ctx, const char *name,
+                                  GError **err)
+{
+    hv_unplug_slot *s = find_slot(ctx, name);
+
+    if (s) {
         if (!s->desc.eject || s->state != HV_UNPLUG_PRESENT) {
             g_set_error(err, HV_ERROR, HV_ERROR_INVAL, "%s: %s", name,
                         s->state != HV_UNPLUG_PRESENT ? "unplugged"

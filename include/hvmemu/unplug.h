@@ -99,6 +99,8 @@ typedef void (*hv_unplug_fn)(void *opaque, hv_unplug_slot *s,
                              const hv_unplug_info *info);
 void hv_unplug_foreach(hv_ctx *ctx, hv_unplug_fn fn, void *opaque);
 void hv_unplug_get_info(const hv_unplug_slot *s, hv_unplug_info *info);
+/* The slot named @name ("hda"); false if there is none. */
+bool hv_unplug_lookup(hv_ctx *ctx, const char *name, hv_unplug_info *info);
 
 /* How many slots each cause removed (for the exit summary). */
 unsigned hv_unplug_count(hv_ctx *ctx, hv_unplug_cause cause);

@@ -31,6 +31,14 @@ static void store_write(struct xs_handle *xs, const char *path,
     g_assert_true(xs_write(xs, XBT_NULL, path, value, strlen(value)));
 }
 
+static void backend_write(struct xs_handle *xs, const char *be,
+                          const char *leaf, const char *value)
+{
+    g_autofree char *p = g_strdup_printf("%s/%s", be, leaf);
+
+    store_write(xs, p, value);
+}
+
 /* What libxl writes for disk=['...,vdev=@vdev,backendtype=qdisk']. */
 static void add_pv_disk(struct xs_handle *xs, const char *kind,
                         const char *vdev, const char *target,
@@ -39,22 +47,12 @@ static void add_pv_disk(struct xs_handle *xs, const char *kind,
     g_autofree char *be = g_strdup_printf("/local/domain/0/backend/%s/1/"
                                           "51712", kind);
     g_autofree char *params = g_strdup_printf("raw:%s", target);
-    g_autofree char *p = NULL;
 
-    p = g_strdup_printf("%s/params", be);
-    store_write(xs, p, params);
-    g_free(p);
-    p = g_strdup_printf("%s/dev", be);
-    store_write(xs, p, vdev);
-    g_free(p);
-    p = g_strdup_printf("%s/device-type", be);
-    store_write(xs, p, "disk");
-    g_free(p);
-    p = g_strdup_printf("%s/frontend", be);
-    store_write(xs, p, FRONT);
-    g_free(p);
-    p = g_strdup_printf("%s/state", be);
-    store_write(xs, p, "2");
+    backend_write(xs, be, "params", params);
+    backend_write(xs, be, "dev", vdev);
+    backend_write(xs, be, "device-type", "disk");
+    backend_write(xs, be, "frontend", FRONT);
+    backend_write(xs, be, "state", "2");
     store_write(xs, FRONT "/state", fe_state);
 }
 

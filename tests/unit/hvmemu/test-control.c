@@ -91,9 +91,15 @@ static void test_devices_after_unplug(fx *f, gconstpointer data)
 {
     JsonObject *o, *slot;
     JsonArray *a;
+    hv_unplug_info info;
 
     hv_unplug_apply_mask(f->ctx, HV_UNPLUG_ALL_IDE_DISKS);
-    for (int i = 0; i < 50; i++) {
+    /* The flush before removal completes on the loop (bounded wait). */
+    for (int i = 0; i < 2000; i++) {
+        g_assert_true(hv_unplug_lookup(f->ctx, "hda", &info));
+        if (info.state == HV_UNPLUG_ABSENT) {
+            break;
+        }
         hv_loop_run_once(f->loop, 1);
     }
     o = ask(f, "{\"cmd\":\"devices\"}", true);

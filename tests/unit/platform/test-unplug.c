@@ -55,11 +55,29 @@ static void fx_teardown(fx *f, gconstpointer data)
     ih_teardown(&f->ide);
 }
 
+/* Is any disk or NIC still on its way out (flushing)? */
+static void count_removing(void *opaque, hv_unplug_slot *s,
+                           const hv_unplug_info *info)
+{
+    *(unsigned *)opaque += info->state == HV_UNPLUG_REMOVING;
+}
+
+static unsigned removing(fx *f)
+{
+    unsigned n = 0;
+
+    hv_unplug_foreach(f->ide.ctx, count_removing, &n);
+    return n;
+}
+
+/* Run the loop for @ms, and on until pending removals are done (bounded:
+ * 2 s more), so a loaded machine does not fail a test. */
 static void run_loop(fx *f, int ms)
 {
     uint64_t end = hv_now_ns() + (uint64_t)ms * 1000000;
+    uint64_t limit = end + 2000000000ull;
 
-    while (hv_now_ns() < end) {
+    while (hv_now_ns() < end || (removing(f) && hv_now_ns() < limit)) {
         hv_loop_run_once(f->ide.loop, 1);
     }
 }
@@ -74,30 +92,12 @@ static uint16_t handshake(fx *f, uint16_t product, uint32_t build)
     return ih_inw(&f->ide, PORT_MAGIC);
 }
 
-typedef struct slot_query {
-    const char *name;
-    hv_unplug_state state;
-    bool found;
-} slot_query;
-
-static void find_slot(void *opaque, hv_unplug_slot *s,
-                      const hv_unplug_info *info)
-{
-    slot_query *q = opaque;
-
-    if (g_str_equal(info->name, q->name)) {
-        q->state = info->state;
-        q->found = true;
-    }
-}
-
 static hv_unplug_state slot_state(fx *f, const char *name)
 {
-    slot_query q = { .name = name };
+    hv_unplug_info info;
 
-    hv_unplug_foreach(f->ide.ctx, find_slot, &q);
-    g_assert_true(q.found);
-    return q.state;
+    g_assert_true(hv_unplug_lookup(f->ide.ctx, name, &info));
+    return info.state;
 }
 
 /* Status of unit @dev on the primary channel, as the guest reads it. */
