@@ -71,6 +71,7 @@ static void test_control(void)
     g_assert_nonnull(strstr(out, "\"writes\" : 1"));
     g_clear_pointer(&out, g_free);
     g_assert_cmpint(ctl(h, "no-such-command", &out), ==, 1);
+    g_clear_pointer(&out, g_free);
     /* Garbage: an error line; the loop (and the guest) go on. */
     bad = raw(h, "{{{ not json\n");
     g_assert_nonnull(strstr(bad, "\"ok\":false"));

@@ -107,18 +107,23 @@ static bool has_device(const hvmemu_options *o, const char *cls)
     return false;
 }
 
-/* The unplug protocol's ports, unless the user placed them with --device
- * (to set a blacklist) or turned the protocol off. Only with a disk or
- * NIC to unplug: a testdev-only hvmemu leaves the ports to QEMU. */
+/* hvmemu answers the unplug protocol when it is on and there is something
+ * to unplug (or the user placed the ports with --device xen-platform, to
+ * set a blacklist): a testdev-only hvmemu leaves the ports to QEMU. */
+bool hvmemu_answers_unplug(const hvmemu_options *o)
+{
+    return o->unplug_protocol &&
+           (has_device(o, "xen-platform") || o->disks || o->nics ||
+            has_device(o, "piix-ide") || has_device(o, "e1000"));
+}
+
 static bool create_platform(hv_ctx *ctx, const hvmemu_options *o,
                             GError **err)
 {
     hv_opts *opts;
     bool ok;
 
-    if (!o->unplug_protocol || has_device(o, "xen-platform") ||
-        (!o->disks && !o->nics && !has_device(o, "piix-ide") &&
-         !has_device(o, "e1000"))) {
+    if (!hvmemu_answers_unplug(o) || has_device(o, "xen-platform")) {
         return true;
     }
     opts = hv_opts_parse("", err);

@@ -8,6 +8,7 @@
 #define G_LOG_DOMAIN "hvmemu"
 
 #include "tools/hvmemu/pv_watch.h"
+#include "tools/hvmemu/devices.h"
 
 struct hvmemu_pv {
     hv_ctx *ctx;
@@ -52,7 +53,7 @@ hvmemu_pv *hvmemu_pv_start(const hvmemu_options *o, hv_ctx *ctx,
     p = g_new0(hvmemu_pv, 1);
     p->ctx = ctx;
     p->at_start = true;
-    p->check_config = o->unplug_protocol;
+    p->check_config = hvmemu_answers_unplug(o);
     p->guard = o->twin_guard ? hv_twin_guard_new(ctx) : NULL;
     p->store = hv_xen_store_open(o->domid, loop, err);
     if (!p->store || !hv_xen_store_watch(p->store, on_pv_devices, p, err)) {

@@ -9,7 +9,8 @@
  *    Initialised (3) makes hvmemu remove hda; Initialising (1) does not
  *  - at start: a frontend already Connected → hda never shown
  *  - config: QEMU's emulated sda with a PV twin → hvmemu exits 2 before
- *    serving
+ *    serving; the same with a testdev-only hvmemu (the ports stay QEMU's)
+ *    → it serves
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -182,6 +183,24 @@ static void test_config_refused(void)
     teardown(&e, 2);
 }
 
+/* hvmemu with no disk or NIC leaves the ports (and the protocol) to QEMU,
+ * so the same config is QEMU's own business: hvmemu serves. */
+static void test_config_testdev_only(void)
+{
+    const char *args[] = { "--device", "testdev,port=0x2000", NULL };
+    struct xs_handle *xs;
+    env e;
+
+    setup(&e);
+    xs = xs_open(0);
+    g_assert_nonnull(xs);
+    add_pv_disk(xs, "vbd", "sda", e.img, "1");
+    g_assert_true(simh_start_hvmemu(e.h, args, 1));
+    g_assert_cmpint(simh_wait_hvmemu(e.h, 300), ==, -1);   /* still up */
+    xs_close(xs);
+    teardown(&e, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -189,5 +208,7 @@ int main(int argc, char **argv)
     g_test_add_func("/sim/unplug/twin-guard", test_guard);
     g_test_add_func("/sim/unplug/refused-at-start", test_refused_at_start);
     g_test_add_func("/sim/unplug/config-refused", test_config_refused);
+    g_test_add_func("/sim/unplug/config-testdev-only",
+                    test_config_testdev_only);
     return g_test_run();
 }
