@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "ioreq/bufring.h"
+#include "hw/core/probes.h"
 
 /* Re-reads allowed when Xen rebases the pointers under us. */
 #define IOREQ_BUFRING_RETRIES 8
@@ -118,6 +119,8 @@ unsigned ioreq_bufring_drain(buffered_iopage_t *pg, const ioreq_env *env,
             st = IOREQ_BAD_TYPE;
             slots = 1;
         } else {
+            HV_PROBE4(ioreq__buffered, (unsigned)req.type, req.addr, req.size,
+                      req.data);
             st = ioreq_perform(env, &req);
         }
         ioreq_buf_advance(pg, slots);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ioreq/dispatch.h"
+#include "hw/core/probes.h"
 
 uint8_t ioreq_slot_state(const ioreq_t *slot)
 {
@@ -43,10 +44,13 @@ bool ioreq_slot_service(ioreq_t *slot, const ioreq_env *env, ioreq_t *done,
     memcpy(&req, (const void *)slot, sizeof(req));
     ioreq_slot_set_state(slot, STATE_IOREQ_INPROCESS);
 
+    HV_PROBE4(ioreq__begin, (unsigned)req.type, req.addr, req.size,
+              (unsigned)req.dir);
     status = ioreq_perform(env, &req);
 
     ((volatile ioreq_t *)slot)->data = req.data;
     ioreq_slot_set_state(slot, STATE_IORESP_READY);
+    HV_PROBE3(ioreq__end, (unsigned)req.type, req.addr, req.data);
 
     if (done) {
         *done = req;

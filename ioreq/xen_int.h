@@ -19,6 +19,7 @@
 
 #include "hvmemu/device.h"
 #include "hvmemu/xen.h"
+#include "hvmemu/latency.h"
 #include "ioreq/decode.h"
 #include "ioreq/mapcache.h"
 
@@ -62,6 +63,7 @@ struct hv_xen {
     ioreq_mapcache *mc;
     ioreq_env env;
     hv_xen_stats stats;
+    hv_hist *wake_hist;         /* timing on: wake-up → response */
     unsigned traced; /* requests printed so far (opts.trace) */
 };
 

@@ -14,6 +14,7 @@
 #include "ioreq/dispatch.h"
 #include "ioreq/trace.h"
 #include "ioreq/xen_int.h"
+#include "hw/core/probes.h"
 
 /* Buffered entries per wake-up: a full ring, then let others run. */
 #define IOREQ_BUF_BUDGET IOREQ_BUFFER_SLOT_NUM
@@ -180,9 +181,12 @@ static void ioreq_xen_channel_error(hv_xen *x, const char *what, int e)
 static void ioreq_xen_on_evtchn(void *opaque, uint32_t events)
 {
     hv_xen *x = opaque;
+    /* The wake-up: epoll returned for the event channel. */
+    uint64_t woke = hv_ctx_timing(x->ctx) ? hv_now_ns() : 0;
     xenevtchn_port_or_error_t port;
     int v;
 
+    HV_PROBE(ioreq__wake);
     if (!(events & EPOLLIN)) {
         ioreq_xen_channel_error(x, "event channel fd", EIO);
         return;
@@ -199,8 +203,12 @@ static void ioreq_xen_on_evtchn(void *opaque, uint32_t events)
     }
     ioreq_xen_drain(x);
     v = ioreq_xen_vcpu_of_port(x, port);
-    if (v >= 0) {
-        ioreq_xen_service_vcpu(x, (unsigned)v);
+    if (v >= 0 && ioreq_xen_service_vcpu(x, (unsigned)v) && woke) {
+        if (!x->wake_hist) {
+            x->wake_hist = g_new0(hv_hist, 1);
+            x->stats.wake_to_response_ns = x->wake_hist;
+        }
+        hv_hist_record(x->wake_hist, hv_now_ns() - woke);
     }
     if (x->opts.poll_us > 0) {
         ioreq_xen_busy_poll(x);

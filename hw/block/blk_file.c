@@ -23,6 +23,7 @@
 #include "hvmemu-config.h"
 #include "hw/block/blk_internal.h"
 #include "hvmemu/device.h"
+#include "hw/core/probes.h"
 
 
 /* ---- completion delivery (loop thread) ---- */
@@ -32,6 +33,7 @@ static void blk_deliver(blk_req *r)
     hv_blk *b = r->b;
 
     b->inflight--;
+    HV_PROBE3(blk__complete, r->op, r->off, r->ret);
     if (r->cb) {
         r->cb(r->opaque, r->ret);
     }
@@ -473,6 +475,7 @@ static int blk_submit(hv_blk *b, blk_req *r)
         return blk_fail_later(b, r, 0);
     }
     b->inflight++;
+    HV_PROBE3(blk__submit, r->op, r->off, r->len);
     b->eng->submit(b, r);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "hvmemu/ctx.h"
 #include "hvmemu/region.h"
 #include "hvmemu/unplug.h"
+#include "hvmemu/latency.h"
 
 struct hv_region {
     hv_ctx *ctx;
@@ -18,6 +19,7 @@ struct hv_region {
     bool enabled;
     bool want_enabled;       /* asked to decode; refused while overlapping */
     uint64_t reads, writes;  /* guest accesses served (for summaries) */
+    hv_hist *hist[2];        /* handler time of reads, writes (timing on) */
 };
 
 struct hv_ctx {
@@ -33,11 +35,20 @@ struct hv_ctx {
     GPtrArray *unplug_slots;             /* hv_unplug_slot *, unplug.c */
     unsigned unplugged[HV_UNPLUG_CAUSES];
     bool tearing_down;                   /* no refused-region retries */
+    bool timing;                         /* latency histograms, timing.c */
+    GHashTable *irq_timing;              /* line key -> hv_irq_timing */
 };
 
 void hv_regions_init(hv_ctx *ctx);
 void hv_unplug_init(hv_ctx *ctx);
 void hv_unplug_fini(hv_ctx *ctx);
 void hv_regions_free_all(hv_ctx *ctx);
+void hv_timing_fini(hv_ctx *ctx);
+/* Handler time of one access to @r (timing on: start came from hv_now_ns). */
+void hv_timing_region(hv_region *r, bool write, uint64_t start_ns);
+/* An interrupt line's edge: rising starts, falling ends its raise → ack. */
+void hv_timing_irq(hv_ctx *ctx, uint32_t key, bool level);
+#define HV_IRQ_KEY_ISA(irq)       (0x80000000u | (irq))
+#define HV_IRQ_KEY_INTX(sbdf, pin) (((sbdf) << 2) | (pin))
 
 #endif

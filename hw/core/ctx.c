@@ -10,6 +10,7 @@
 
 #include "hw/core/core-internal.h"
 #include "hvmemu/device.h"
+#include "hw/core/probes.h"
 
 hv_ctx *hv_ctx_new(const hv_host_ops *ops, void *host, hv_loop *loop)
 {
@@ -41,6 +42,7 @@ void hv_ctx_free(hv_ctx *ctx)
     g_ptr_array_free(ctx->devices, TRUE);
     hv_unplug_fini(ctx);
     hv_regions_free_all(ctx);
+    hv_timing_fini(ctx);
     for (int i = 0; i < 16; i++) {
         g_ptr_array_free(ctx->isa_sources[i], TRUE);
     }
@@ -84,6 +86,10 @@ int hv_set_isa_irq(hv_ctx *ctx, const void *source, unsigned irq,
         return 0;
     }
     ctx->irq_raised += is;
+    HV_PROBE2(irq__isa, irq, is);
+    if (ctx->timing) {
+        hv_timing_irq(ctx, HV_IRQ_KEY_ISA(irq), is);
+    }
     return ctx->ops->set_isa_irq(ctx->host, irq, is);
 }
 
@@ -96,6 +102,10 @@ int hv_set_pci_intx(hv_ctx *ctx, uint32_t sbdf, unsigned pin, unsigned level)
         return -ENOSYS;
     }
     ctx->irq_raised += level ? 1 : 0;
+    HV_PROBE3(irq__intx, sbdf, pin, level ? 1 : 0);
+    if (ctx->timing) {
+        hv_timing_irq(ctx, HV_IRQ_KEY_INTX(sbdf, pin), level);
+    }
     return ctx->ops->set_pci_intx(ctx->host, sbdf, pin, level ? 1 : 0);
 }
 
@@ -105,6 +115,7 @@ int hv_inject_msi(hv_ctx *ctx, uint64_t addr, uint32_t data)
         return -ENOSYS;
     }
     ctx->irq_raised++;
+    HV_PROBE2(irq__msi, addr, data);
     return ctx->ops->inject_msi(ctx->host, addr, data);
 }
 

@@ -12,6 +12,8 @@
 
 #include "hw/core/core-internal.h"
 #include "hvmemu/device.h"
+#include "hvmemu/loop.h"
+#include "hw/core/probes.h"
 
 static const char *const space_names[HV_SPACE_COUNT] = {
     "pio", "mmio", "pci-config",
@@ -208,6 +210,8 @@ static void region_free(gpointer p)
 
     r->want_enabled = false;
     region_disable(r);
+    g_free(r->hist[0]);
+    g_free(r->hist[1]);
     g_free(r->name);
     g_free(r);
 }
@@ -279,7 +283,9 @@ void hv_ctx_region_stats(hv_ctx *ctx, hv_region_stat_fn fn, void *opaque)
             hv_region_stat st = { .name = r->name, .space = r->space,
                                   .base = r->base, .len = r->len,
                                   .enabled = r->enabled, .reads = r->reads,
-                                  .writes = r->writes };
+                                  .writes = r->writes,
+                                  .read_ns = r->hist[0],
+                                  .write_ns = r->hist[1] };
             fn(opaque, &st);
         }
     }
@@ -420,8 +426,15 @@ uint64_t hv_dispatch_read(hv_ctx *ctx, hv_space space, uint64_t addr,
     }
     r = active_find(ctx, space, addr);
     if (r && fits(r, addr, size)) {
+        uint64_t t = ctx->timing ? hv_now_ns() : 0;
+
         r->reads++;
-        return region_read(r, addr - r->base, size);
+        val = region_read(r, addr - r->base, size);
+        if (t) {
+            hv_timing_region(r, false, t);
+        }
+        HV_PROBE4(region__read, r->name, addr - r->base, size, val);
+        return val;
     }
     if (!r && !active_overlap(ctx, space, addr, size)) {
         log_unclaimed(ctx, space, addr, false);
@@ -444,8 +457,14 @@ void hv_dispatch_write(hv_ctx *ctx, hv_space space, uint64_t addr,
     }
     r = active_find(ctx, space, addr);
     if (r && fits(r, addr, size)) {
+        uint64_t t = ctx->timing ? hv_now_ns() : 0;
+
+        HV_PROBE4(region__write, r->name, addr - r->base, size, val);
         r->writes++;
         region_write(r, addr - r->base, size, val);
+        if (t) {
+            hv_timing_region(r, true, t);
+        }
         return;
     }
     if (!r && !active_overlap(ctx, space, addr, size)) {

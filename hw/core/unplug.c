@@ -16,6 +16,7 @@
 
 #include "hw/core/core-internal.h"
 #include "hvmemu/device.h"
+#include "hw/core/probes.h"
 
 struct hv_unplug_slot {
     hv_ctx *ctx;
@@ -154,6 +155,7 @@ bool hv_unplug_request(hv_unplug_slot *s, hv_unplug_cause cause,
     s->cause = cause;
     s->why = g_strdup(why);
     s->ctx->unplugged[cause]++;
+    HV_PROBE2(unplug, s->name, cause);
     g_message("%s: removing: %s", s->name, why);
     /* May call hv_unplug_done before it returns. */
     s->desc.unplug(s->desc.opaque);

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "hw/ide/ide_internal.h"
+#include "hw/core/probes.h"
 
 void ide_bus_init(ide_bus *bus, hv_ctx *ctx, unsigned index, unsigned irq,
                   bmdma *bm)
@@ -173,6 +174,7 @@ static void ide_bus_command(ide_bus *bus, uint8_t cmd)
                        "(ignored)", bus->index, d->unit, cmd, d->status);
         return;
     }
+    HV_PROBE3(ide__command, bus->index, d->unit, cmd);
     ide_bus_lower_irq(bus);
     if (d->unplugging) {
         d->cmd = cmd;           /* being unplugged: refuse, never hang */

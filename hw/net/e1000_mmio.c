@@ -8,6 +8,7 @@
  */
 #define G_LOG_DOMAIN E1000_LOG
 #include "hw/net/e1000_int.h"
+#include "hw/core/probes.h"
 
 /* Plain read/write registers and the bits they hold. */
 static bool plain_reg(unsigned off, uint32_t *mask)
@@ -191,6 +192,7 @@ static bool queue_write(e1000 *s, unsigned off, uint32_t val)
         return true;
     case E1000_TDT:
         E1000_REG(s, off) = val & 0xffff;
+        HV_PROBE1(e1000__tx_doorbell, val & 0xffff);
         e1000_tx_kick(s);
         return true;
     case E1000_TCTL:

@@ -11,6 +11,7 @@
  */
 #define G_LOG_DOMAIN E1000_LOG
 #include "hw/net/e1000_int.h"
+#include "hw/core/probes.h"
 
 #define ETH_HLEN        14
 #define ETH_P_IP        0x0800
@@ -323,6 +324,8 @@ void e1000_rx_receive(void *opaque, const struct iovec *iov, int iovcnt)
     uint16_t special = 0;
     unsigned n = rx_ring_size(s);
     bool drop;
+
+    HV_PROBE1(e1000__rx_frame, len);
 
     if (!(E1000_REG(s, E1000_RCTL) & E1000_RCTL_EN) || !e1000_dma_ok(s) ||
         !(len = rx_prepare(s, len))) {

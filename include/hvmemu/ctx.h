@@ -70,6 +70,20 @@ int hv_mem_write(hv_ctx *ctx, uint64_t gpa, const void *buf, size_t len);
 /* Interrupts raised so far (ISA/INTx rising edges and MSIs). */
 uint64_t hv_ctx_irqs_raised(const hv_ctx *ctx);
 
+/*
+ * Latency histograms (hvmemu/latency.h), off by default: the handler time
+ * of every region access (hv_ctx_region_stats) and, per interrupt line,
+ * raised → acknowledged (the edge that lowers it again, typically the
+ * guest's status read). Turning it off keeps what was recorded.
+ */
+void hv_ctx_set_timing(hv_ctx *ctx, bool on);
+bool hv_ctx_timing(const hv_ctx *ctx);
+void hv_ctx_reset_timing(hv_ctx *ctx);
+struct hv_hist;
+typedef void (*hv_irq_timing_fn)(void *opaque, const char *line,
+                                 const struct hv_hist *raised_to_ack);
+void hv_ctx_irq_timing(hv_ctx *ctx, hv_irq_timing_fn fn, void *opaque);
+
 /* Devices attached to this context, in creation order. */
 void hv_ctx_add_device(hv_ctx *ctx, hv_device *dev);
 hv_device *hv_ctx_find_device(hv_ctx *ctx, const char *class_name,

@@ -13,6 +13,7 @@
 #include "hvmemu/memhost.h"
 #include "hvmemu/unplug.h"
 #include "hvmemu/xen.h"
+#include "hvmemu/latency.h"
 
 #define HVMEMU_VERSION "0.1.0"
 

@@ -78,6 +78,8 @@ typedef struct hv_region_stat {
     uint64_t base, len;
     bool enabled;
     uint64_t reads, writes;
+    /* Handler time per access (NULL unless hv_ctx_set_timing is on). */
+    const struct hv_hist *read_ns, *write_ns;
 } hv_region_stat;
 typedef void (*hv_region_stat_fn)(void *opaque, const hv_region_stat *st);
 void hv_ctx_region_stats(hv_ctx *ctx, hv_region_stat_fn fn, void *opaque);

@@ -43,6 +43,9 @@ typedef struct hv_xen_stats {
     uint64_t bufreqs;
     uint64_t notifies;
     uint64_t guest_gone;
+    /* Event-channel wake-up → response sent, per vCPU request (NULL
+     * unless the context's timing is on). */
+    const struct hv_hist *wake_to_response_ns;
 } hv_xen_stats;
 void hv_xen_get_stats(const hv_xen *x, hv_xen_stats *st);
 

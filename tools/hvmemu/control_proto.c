@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tools/hvmemu/control_proto.h"
+#include "hvmemu/latency.h"
 
 typedef JsonNode *(*control_cmd_fn)(hvmemu_control_env *env,
                                     JsonObject *req, GError **err);
@@ -112,7 +113,69 @@ static JsonNode *cmd_devices(hvmemu_control_env *env, JsonObject *req,
     return json_builder_get_root(b);
 }
 
+/* The string @n of the request's "args" array, or NULL. */
+static const char *arg_string(JsonObject *req, guint n)
+{
+    JsonNode *args = json_object_get_member(req, "args");
+    JsonNode *a;
+
+    if (!args || !JSON_NODE_HOLDS_ARRAY(args) ||
+        n >= json_array_get_length(json_node_get_array(args))) {
+        return NULL;
+    }
+    a = json_array_get_element(json_node_get_array(args), n);
+    return JSON_NODE_HOLDS_VALUE(a) &&
+           json_node_get_value_type(a) == G_TYPE_STRING
+           ? json_node_get_string(a) : NULL;
+}
+
 /* ---- stats ---- */
+
+/* A histogram as JSON: count, quantiles, and its non-empty buckets as
+ * [lower bound ns, count] pairs (scripts/plot-latency reads them). */
+static void add_hist(JsonBuilder *b, const char *member, const hv_hist *h)
+{
+    static const struct { const char *name; double q; } qs[] = {
+        { "p50_ns", 0.5 }, { "p90_ns", 0.9 }, { "p99_ns", 0.99 },
+        { "max_ns", 1.0 },
+    };
+    uint64_t lo, hi;
+
+    if (!h) {
+        return;
+    }
+    json_builder_set_member_name(b, member);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "count");
+    json_builder_add_int_value(b, (gint64)h->count);
+    json_builder_set_member_name(b, "min_ns");
+    json_builder_add_int_value(b, (gint64)h->min_ns);
+    json_builder_set_member_name(b, "mean_ns");
+    json_builder_add_int_value(b, h->count ? (gint64)(h->sum_ns / h->count)
+                                           : 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(qs); i++) {
+        json_builder_set_member_name(b, qs[i].name);
+        json_builder_add_int_value(b, (gint64)hv_hist_quantile(h, qs[i].q));
+    }
+    json_builder_set_member_name(b, "buckets");
+    json_builder_begin_array(b);
+    for (unsigned i = 0; i < HV_HIST_BUCKETS; i++) {
+        if (h->bucket[i]) {
+            hv_hist_bucket_range(i, &lo, &hi);
+            json_builder_begin_array(b);
+            json_builder_add_int_value(b, (gint64)lo);
+            json_builder_add_int_value(b, (gint64)h->bucket[i]);
+            json_builder_end_array(b);
+        }
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+}
+
+static void add_irq_hist(void *opaque, const char *line, const hv_hist *h)
+{
+    add_hist(opaque, line, h);
+}
 
 static void add_region(void *opaque, const hv_region_stat *st)
 {
@@ -133,6 +196,8 @@ static void add_region(void *opaque, const hv_region_stat *st)
     json_builder_add_int_value(b, (gint64)st->reads);
     json_builder_set_member_name(b, "writes");
     json_builder_add_int_value(b, (gint64)st->writes);
+    add_hist(b, "read_ns", st->read_ns);
+    add_hist(b, "write_ns", st->write_ns);
     json_builder_end_object(b);
 }
 
@@ -156,6 +221,7 @@ static void add_xen_stats(JsonBuilder *b, const hv_xen *xen)
     json_builder_add_int_value(b, (gint64)xs.bufreqs);
     json_builder_set_member_name(b, "notifications");
     json_builder_add_int_value(b, (gint64)xs.notifies);
+    add_hist(b, "wake_to_response_ns", xs.wake_to_response_ns);
     json_builder_end_object(b);
 }
 
@@ -174,27 +240,41 @@ static JsonNode *cmd_stats(hvmemu_control_env *env, JsonObject *req,
     }
     json_builder_set_member_name(b, "irqs_raised");
     json_builder_add_int_value(b, (gint64)hv_ctx_irqs_raised(env->ctx));
+    json_builder_set_member_name(b, "timing");
+    json_builder_add_boolean_value(b, hv_ctx_timing(env->ctx));
+    json_builder_set_member_name(b, "irq_raised_to_ack_ns");
+    json_builder_begin_object(b);
+    hv_ctx_irq_timing(env->ctx, add_irq_hist, b);
+    json_builder_end_object(b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
 
-/* ---- eject / insert ---- */
+/* ---- latency on|off|reset ---- */
 
-/* The string @n of the request's "args" array, or NULL. */
-static const char *arg_string(JsonObject *req, guint n)
+static JsonNode *cmd_latency(hvmemu_control_env *env, JsonObject *req,
+                             GError **err)
 {
-    JsonNode *args = json_object_get_member(req, "args");
-    JsonNode *a;
+    const char *what = arg_string(req, 0);
 
-    if (!args || !JSON_NODE_HOLDS_ARRAY(args) ||
-        n >= json_array_get_length(json_node_get_array(args))) {
+    if (!what || arg_string(req, 1) ||
+        (!g_str_equal(what, "on") && !g_str_equal(what, "off") &&
+         !g_str_equal(what, "reset"))) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "usage: latency on|off|reset");
         return NULL;
     }
-    a = json_array_get_element(json_node_get_array(args), n);
-    return JSON_NODE_HOLDS_VALUE(a) &&
-           json_node_get_value_type(a) == G_TYPE_STRING
-           ? json_node_get_string(a) : NULL;
+    if (g_str_equal(what, "reset")) {
+        hv_ctx_reset_timing(env->ctx);
+    } else {
+        hv_ctx_set_timing(env->ctx, g_str_equal(what, "on"));
+    }
+    return json_node_init_string(json_node_alloc(),
+                                 hv_ctx_timing(env->ctx) ? "timing on"
+                                                         : "timing off");
 }
+
+/* ---- eject / insert ---- */
 
 static JsonNode *cmd_eject(hvmemu_control_env *env, JsonObject *req,
                            GError **err)
@@ -245,6 +325,7 @@ static const struct {
     { "status", cmd_status, "domain, uptime, devices, unplug counts" },
     { "devices", cmd_devices, "devices and the disks/NICs they present" },
     { "stats", cmd_stats, "accesses per region, ioreqs, interrupts" },
+    { "latency", cmd_latency, "latency on|off|reset: histograms in stats" },
     { "eject", cmd_eject, "eject DRIVE [force]: take the disc out" },
     { "insert", cmd_insert, "insert DRIVE IMAGE: load a disc (read-only)" },
     { "quit", cmd_quit, "stop serving: tear down as on SIGTERM" },

@@ -120,6 +120,7 @@ int hvmemu_run(const hvmemu_options *opts)
     }
     ctx = hv_ctx_new(hv_xen_host_ops(), xen, loop);
     hv_xen_set_ctx(xen, ctx);
+    hv_ctx_set_timing(ctx, o->latency);
     /* First: it is also the lock against a second hvmemu. */
     if (o->control && !(control = hvmemu_control_open(o->control, ctx, xen,
                                                        o->domid, loop,
@@ -140,6 +141,7 @@ int hvmemu_run(const hvmemu_options *opts)
     if (o->trace || o->verbosity) {
         hvmemu_print_summary(ctx, xen);
     }
+    hvmemu_print_latency(ctx, xen);
 out:
     hvmemu_control_close(control);
     hvmemu_pv_stop(pv);

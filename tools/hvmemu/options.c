@@ -58,10 +58,11 @@ static bool parse_u32(const char *what, const char *text, uint32_t max,
     return true;
 }
 
-static bool parse_switch(const char *what, const char *text, bool *out)
+static bool parse_switch(const char *what, const char *text, bool dflt,
+                         bool *out)
 {
     if (!text) {
-        *out = true;            /* the default: on */
+        *out = dflt;
     } else if (!g_ascii_strcasecmp(text, "on")) {
         *out = true;
     } else if (!g_ascii_strcasecmp(text, "off")) {
@@ -104,6 +105,7 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
 {
     g_autofree char *domid = NULL, *poll = NULL, *trace = NULL;
     g_autofree char *unplug = NULL, *guard = NULL, *control = NULL;
+    g_autofree char *latency = NULL;
     gboolean version = FALSE, no_buf = FALSE;
     GOptionEntry entries[] = {
         { "domid", 'd', 0, G_OPTION_ARG_STRING, &domid,
@@ -131,6 +133,10 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
           "Remove an emulated disk whose storage the guest also uses as a "
           "PV disk (default on; off is DANGEROUS: one disk seen twice "
           "destroys filesystems)", "on|off" },
+        { "latency", 0, 0, G_OPTION_ARG_STRING, &latency,
+          "Latency histograms per region and interrupt line, in "
+          "hvmemu-ctl stats and at exit (default off; hvmemu-ctl latency "
+          "on|off switches it at run time)", "on|off" },
         { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
           (gpointer)count_verbose, "More log output (repeat for debug)",
           NULL },
@@ -159,8 +165,10 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
     }
     o->no_bufioreq = no_buf;
     o->verbosity = verbosity;
-    if (!parse_switch("--unplug-protocol", unplug, &o->unplug_protocol) ||
-        !parse_switch("--twin-guard", guard, &o->twin_guard)) {
+    if (!parse_switch("--unplug-protocol", unplug, true,
+                      &o->unplug_protocol) ||
+        !parse_switch("--twin-guard", guard, true, &o->twin_guard) ||
+        !parse_switch("--latency", latency, false, &o->latency)) {
         return false;
     }
     if (!check_options(o, domid, poll, trace)) {

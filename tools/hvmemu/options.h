@@ -18,6 +18,7 @@ typedef struct hvmemu_options {
     bool no_bufioreq;
     bool unplug_protocol; /* answer ports 0x10-0x1f (default on) */
     bool twin_guard;      /* watch PV disks in xenstore (default on) */
+    bool latency;         /* latency histograms from the start */
     char *control;        /* control socket path; NULL: none */
     int verbosity;
 } hvmemu_options;

@@ -9,6 +9,7 @@
 
 #include "hvmemu/hvmemu.h"
 #include "tools/hvmemu/summary.h"
+#include "hvmemu/latency.h"
 
 static void print_region(void *opaque, const hv_region_stat *st)
 {
@@ -69,5 +70,48 @@ void hvmemu_print_unplugs(hv_ctx *ctx)
     printf("hvmemu: unplug summary: %u by the guest's unplug request, %u "
            "by the twin guard, %u refused at start\n", proto, guard,
            refused);
+    fflush(stdout);
+}
+
+/* ---- latency (when timing was on) ---- */
+
+static void print_hist(const char *what, const char *op, const hv_hist *h)
+{
+    if (!h || !h->count) {
+        return;
+    }
+    printf("  %-28s %-6s %10" PRIu64 " %9.1f %9.1f %9.1f %10.1f\n", what, op,
+           h->count, hv_hist_quantile(h, 0.5) / 1e3,
+           hv_hist_quantile(h, 0.9) / 1e3, hv_hist_quantile(h, 0.99) / 1e3,
+           h->max_ns / 1e3);
+}
+
+static void print_region_latency(void *opaque, const hv_region_stat *st)
+{
+    print_hist(st->name, "read", st->read_ns);
+    print_hist(st->name, "write", st->write_ns);
+}
+
+static void print_irq_latency(void *opaque, const char *line,
+                              const hv_hist *h)
+{
+    print_hist(line, "ack", h);
+}
+
+void hvmemu_print_latency(hv_ctx *ctx, const hv_xen *xen)
+{
+    hv_xen_stats xs;
+
+    if (!hv_ctx_timing(ctx)) {
+        return;
+    }
+    hv_xen_get_stats(xen, &xs);
+    printf("\nhvmemu latency (us; read/write: handler time, ack: interrupt "
+           "raised to lowered, wake: event channel to response)\n");
+    printf("  %-28s %-6s %10s %9s %9s %9s %10s\n", "what", "op", "count",
+           "p50", "p90", "p99", "max");
+    print_hist("ioreq", "wake", xs.wake_to_response_ns);
+    hv_ctx_region_stats(ctx, print_region_latency, NULL);
+    hv_ctx_irq_timing(ctx, print_irq_latency, NULL);
     fflush(stdout);
 }
