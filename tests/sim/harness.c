@@ -149,6 +149,11 @@ const char *simh_socket(const simh *h)
     return h->socket;
 }
 
+const char *simh_dir(const simh *h)
+{
+    return h->dir;
+}
+
 char *simh_control_path(const simh *h)
 {
     return g_build_filename(h->dir, "control.sock", NULL);

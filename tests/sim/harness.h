@@ -54,6 +54,8 @@ xs_guest *simh_guest(simh *h, unsigned vcpu);
 xs_guest *simh_control(simh *h);
 
 const char *simh_socket(const simh *h);
+/* The harness's scratch directory (removed by simh_free). */
+const char *simh_dir(const simh *h);
 /* The simulated xenstore (xensim-store), started with the simulator and
  * named by XENSTORED_PATH in this process and in hvmemu's environment. */
 const char *simh_xenstore_path(const simh *h);

@@ -16,16 +16,25 @@
 
 #include "harness.h"
 
+/* hvmemu-ctl with @cmd split at spaces ("latency on"). */
 static int ctl(simh *h, const char *cmd, char **out)
 {
     g_autofree char *sock = simh_control_path(h);
-    const char *argv[] = { g_getenv("HVMEMU_CTL_BIN"), "--socket", sock, cmd,
-                           NULL };
+    g_auto(GStrv) words = g_strsplit(cmd, " ", -1);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
     int status = -1;
 
-    g_assert_nonnull(argv[0]);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
-                               NULL, NULL, out, NULL, &status, NULL));
+    g_assert_nonnull(g_getenv("HVMEMU_CTL_BIN"));
+    g_ptr_array_add(argv, (gpointer)g_getenv("HVMEMU_CTL_BIN"));
+    g_ptr_array_add(argv, "--socket");
+    g_ptr_array_add(argv, sock);
+    for (char **w = words; *w; w++) {
+        g_ptr_array_add(argv, *w);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_DEFAULT, NULL, NULL, out, NULL,
+                               &status, NULL));
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -84,6 +93,61 @@ static void test_control(void)
     simh_free(h);
 }
 
+/* hvmemu-ctl latency on, trapped accesses and an interrupt, then stats
+ * carry the histograms, and scripts/plot-latency renders them. */
+static void test_latency(void)
+{
+    simh *h = simh_new(&(simh_opts){ .vcpus = 1 });
+    const char *args[] = { "--device", "testdev,port=0x2000,irq=7", NULL };
+    g_autofree char *out = NULL, *json = NULL, *png = NULL, *plot_out = NULL;
+    const char *plot = g_getenv("PLOT_LATENCY");
+    g_autofree char *pngdata = NULL;
+    gsize pnglen = 0;
+    int status = -1;
+    xs_guest *g;
+
+    g_assert_nonnull(plot);
+    g_assert_true(simh_start_hvmemu(h, args, 1));
+    g = simh_guest(h, 0);
+    g_assert_cmpint(ctl(h, "stats", &out), ==, 0);
+    g_assert_nonnull(strstr(out, "\"timing\" : false"));
+    g_assert_null(strstr(out, "read_ns"));
+    g_clear_pointer(&out, g_free);
+    g_assert_cmpint(ctl(h, "latency", &out), ==, 1);     /* no argument */
+    g_clear_pointer(&out, g_free);
+    g_assert_cmpint(ctl(h, "latency on", &out), ==, 0);
+    g_clear_pointer(&out, g_free);
+    for (int i = 0; i < 50; i++) {
+        uint32_t v = 0;
+        g_assert_cmpint(xs_guest_in(g, 0x2000, 4, &v), ==, 0);
+    }
+    g_assert_cmpint(xs_guest_out(g, 0x2008, 4, 1), ==, 0);     /* raise */
+    g_assert_cmpint(xs_guest_out(g, 0x2008, 4, 0), ==, 0);     /* ack */
+    g_assert_cmpint(ctl(h, "stats", &out), ==, 0);
+    g_assert_nonnull(strstr(out, "\"timing\" : true"));
+    g_assert_nonnull(strstr(out, "\"read_ns\""));
+    g_assert_nonnull(strstr(out, "\"wake_to_response_ns\""));
+    g_assert_nonnull(strstr(out, "\"isa-irq7\""));
+    json = g_build_filename(simh_dir(h), "stats.json", NULL);
+    png = g_build_filename(simh_dir(h), "latency.png", NULL);
+    g_assert_true(g_file_set_contents(json, out, -1, NULL));
+    {
+        const char *argv[] = { plot, json, png, NULL };
+        g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                                   G_SPAWN_DEFAULT, NULL, NULL, &plot_out,
+                                   NULL, &status, NULL));
+    }
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_assert_nonnull(strstr(plot_out, "curves"));
+    g_assert_true(g_file_get_contents(png, &pngdata, &pnglen, NULL));
+    g_assert_cmpuint(pnglen, >, 1000);
+    g_assert_cmpint(memcmp(pngdata, "\x89PNG", 4), ==, 0);
+    g_clear_pointer(&out, g_free);
+    g_assert_cmpint(ctl(h, "quit", &out), ==, 0);
+    g_assert_cmpint(simh_wait_hvmemu(h, 5000), ==, 0);
+    simh_free(h);
+}
+
 static void test_second_daemon_refused(void)
 {
     simh *h = simh_new(&(simh_opts){ .vcpus = 1 });
@@ -111,5 +175,6 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sim/control/commands", test_control);
     g_test_add_func("/sim/control/second-daemon", test_second_daemon_refused);
+    g_test_add_func("/sim/control/latency", test_latency);
     return g_test_run();
 }

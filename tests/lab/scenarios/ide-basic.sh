@@ -7,6 +7,10 @@
 #  - mkfs.ext4, files, sync, drop caches, sha256 verified, fstrim (TRIM
 #    punches the image's free space), remount verified; dom0 runs e2fsck
 #    on the image after the guest is gone
+#  - latency (issue 13): hvmemu runs with --latency on; after the reads
+#    dom0 saves `hvmemu-ctl stats` (histograms of the real guest's trapped
+#    accesses, IRQ 14 raise → acknowledge, wake → response) as
+#    latency.json in the logs, and the exit table must list them
 LAB_ORDER=20
 GUEST_TIMEOUT=900
 GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
@@ -16,7 +20,7 @@ DISK_SECTORS=$((DISK_MB * 2048))
 FS_MB=48                                  # ext4 on the first 48 MiB
 TAIL_LBA=$((FS_MB * 2048))                # O_DIRECT write area: the rest
 TAIL_SECTORS=$((DISK_SECTORS - TAIL_LBA))
-HVMEMU_ARGS='--disk file:$WORK/disk.img,hda,w'
+HVMEMU_ARGS='--latency on --disk file:$WORK/disk.img,hda,w'
 
 dom0_prepare() {
     labtool=/lab/bin/labtool
@@ -35,6 +39,7 @@ guest_main() {
     want=$(labtool pattern-cat 1 100 2048 | sha256sum | cut -d' ' -f1)
     got=$(dd if=$dev bs=512 skip=100 count=2048 iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)
     expect_eq dd-read-direct "$got" "$want"
+    mark "reads-done"
 
     check write-direct labtool pattern-write $dev 2 $TAIL_LBA $TAIL_SECTORS direct
     check write-direct-readback labtool pattern-check $dev 2 $TAIL_LBA $TAIL_SECTORS direct
@@ -77,8 +82,29 @@ guest_main() {
     umount /mnt/t
 }
 
+# The histograms of the reads above, from the live daemon.
+dom0_drive() {
+    lab_wait_guest_start || return
+    if lab_wait_serial '^LAB-MARK: reads-done' "$GUEST_TIMEOUT"; then
+        timeout 20 hvmemu-ctl --domid "$DOMID" stats >"$OUT/latency.json" 2>&1
+        grep -q '"isa-irq14"' "$OUT/latency.json" &&
+            grep -q '"read_ns"' "$OUT/latency.json" &&
+            grep -q '"wake_to_response_ns"' "$OUT/latency.json" ||
+            dom0_fail "hvmemu-ctl stats lacks the latency histograms: $(head -c 300 "$OUT/latency.json")"
+    else
+        dom0_fail "guest never finished its reads"
+    fi
+    lab_wait_serial '^GUEST: done' "$GUEST_TIMEOUT" ||
+        dom0_fail "no 'GUEST: done' within ${GUEST_TIMEOUT}s"
+}
+
 dom0_check() {
     local out kib
+    # The exit table: IDE's registers, its interrupt, Xen's wake-ups.
+    dom0_log_has '^  ioreq +wake +[0-9]+' "the wake → response latency line"
+    dom0_log_has '^  ide0-cmd +read +[0-9]+' "the ide0-cmd read latency line"
+    dom0_log_has '^  isa-irq14 +ack +[0-9]+' "the IRQ 14 raise → ack line"
+    dom0_note "$(grep -aE '^  (ioreq|ide0-cmd|isa-irq14) ' "$OUT/hvmemu.log" | tr -s ' ' | tr '\n' ';')"
     # Written in full by dom0 (64 MiB); fstrim punched ext4's free space.
     kib=$(du -k "$WORK/disk.img" | cut -f1)
     [ "$kib" -lt $(((DISK_MB - 16) * 1024)) ] ||
