@@ -281,6 +281,7 @@ void hv_xen_detach(hv_xen *x)
     ioreq_xen_close(x);
     g_free(x->vcpu_port);
     g_free(x->wake_hist);
+    g_free(x->vcpu_track);
     g_free(x);
 }
 

@@ -20,6 +20,7 @@
 #include "hvmemu/device.h"
 #include "hvmemu/xen.h"
 #include "hvmemu/latency.h"
+#include "hvmemu/tracefile.h"
 #include "ioreq/decode.h"
 #include "ioreq/mapcache.h"
 
@@ -65,6 +66,10 @@ struct hv_xen {
     hv_xen_stats stats;
     hv_hist *wake_hist;         /* timing on: wake-up → response */
     unsigned traced; /* requests printed so far (opts.trace) */
+    /* Trace file tracks (ids of trace_owner): one per vCPU, bufioreq. */
+    const void *trace_owner;
+    unsigned *vcpu_track;
+    unsigned buf_track;
 };
 
 /* Guest-memory write diagnostics (xen_debug.c): HVMEMU_DEBUG_MEMLOG,

@@ -47,10 +47,65 @@ static void ioreq_xen_trace(hv_xen *x, int vcpu, const ioreq_t *req,
     g_string_free(line, TRUE);
 }
 
+/* ---- the trace file (hvmemu/tracefile.h) ---- */
+
+static hv_tracefile *ioreq_xen_tracer(hv_xen *x)
+{
+    hv_tracefile *t = x->ctx ? hv_ctx_tracefile(x->ctx) : NULL;
+
+    if (!hv_tracefile_on(t)) {
+        return NULL;
+    }
+    if (x->trace_owner != t) {
+        /* Track ids belong to one trace file. */
+        g_free(x->vcpu_track);
+        x->vcpu_track = g_new0(unsigned, x->nr_vcpus);
+        x->buf_track = 0;
+        x->trace_owner = t;
+    }
+    return t;
+}
+
+/* A vCPU's request as a slice from @start_ns to now, or (@start_ns 0) a
+ * buffered write as an instant, on @track. */
+static void ioreq_xen_trace_event(hv_tracefile *t, unsigned track,
+                                  const ioreq_t *req, uint64_t start_ns)
+{
+    hv_trace_event e = {
+        .ts_ns = start_ns, .addr = req->addr, .data = req->data,
+        .dir = req->dir == IOREQ_WRITE, .size = (uint8_t)req->size,
+        .kind = start_ns ? HV_TEV_IOREQ : HV_TEV_BUFIOREQ, .type = 0xff,
+        .track = track,
+    };
+
+    switch (req->type) {
+    case IOREQ_TYPE_PIO:        e.type = HV_SPACE_PIO;  break;
+    case IOREQ_TYPE_COPY:       e.type = HV_SPACE_MMIO; break;
+    case IOREQ_TYPE_PCI_CONFIG: e.type = HV_SPACE_PCI;  break;
+    default:
+        g_strlcpy(e.name, ioreq_type_name(req->type), sizeof(e.name));
+        break;
+    }
+    if (start_ns) {
+        e.dur_ns = hv_now_ns() - start_ns;
+    } else {
+        e.ts_ns = hv_now_ns();
+    }
+    hv_tracefile_record(t, &e);
+}
+
 static void ioreq_xen_on_bufreq(void *opaque, const ioreq_t *req,
                                 ioreq_status st)
 {
     hv_xen *x = opaque;
+    hv_tracefile *t = ioreq_xen_tracer(x);
+
+    if (t) {
+        if (!x->buf_track) {
+            x->buf_track = hv_tracefile_track(t, "bufioreq");
+        }
+        ioreq_xen_trace_event(t, x->buf_track, req, 0);
+    }
 
     x->stats.bufreqs++;
     ioreq_xen_count(x, req);
@@ -77,11 +132,22 @@ static void ioreq_xen_notify(hv_xen *x, int port)
 
 static bool ioreq_xen_service_vcpu(hv_xen *x, unsigned v)
 {
+    hv_tracefile *t = ioreq_xen_tracer(x);
+    uint64_t start = t ? hv_now_ns() : 0;
     ioreq_t done;
     ioreq_status st;
 
     if (!ioreq_slot_service(&x->shared->vcpu_ioreq[v], &x->env, &done, &st)) {
         return false;
+    }
+    if (t) {
+        if (!x->vcpu_track[v]) {
+            char name[16];
+
+            snprintf(name, sizeof(name), "vcpu%u", v);
+            x->vcpu_track[v] = hv_tracefile_track(t, name);
+        }
+        ioreq_xen_trace_event(t, x->vcpu_track[v], &done, start);
     }
     ioreq_xen_notify(x, x->vcpu_port[v]);
     ioreq_xen_count(x, &done);

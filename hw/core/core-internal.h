@@ -7,6 +7,7 @@
 #include "hvmemu/region.h"
 #include "hvmemu/unplug.h"
 #include "hvmemu/latency.h"
+#include "hvmemu/tracefile.h"
 
 struct hv_region {
     hv_ctx *ctx;
@@ -20,6 +21,7 @@ struct hv_region {
     bool want_enabled;       /* asked to decode; refused while overlapping */
     uint64_t reads, writes;  /* guest accesses served (for summaries) */
     hv_hist *hist[2];        /* handler time of reads, writes (timing on) */
+    unsigned trace_track;    /* its track in ctx->tracer (0: not yet) */
 };
 
 struct hv_ctx {
@@ -37,6 +39,12 @@ struct hv_ctx {
     bool tearing_down;                   /* no refused-region retries */
     bool timing;                         /* latency histograms, timing.c */
     GHashTable *irq_timing;              /* line key -> hv_irq_timing */
+    GHashTable *cycles;                  /* device key -> hv_cycle */
+    hv_tracefile *tracer;                /* --trace-file, not owned */
+    unsigned cur_track;                  /* region being handled (traced) */
+    uint64_t last_irq_ns;                /* latest rising edge (instrumented) */
+    unsigned last_irq_track;             /* ... and its trace track */
+    uint64_t flow_seq;                   /* trace flow ids */
 };
 
 void hv_regions_init(hv_ctx *ctx);
@@ -44,10 +52,22 @@ void hv_unplug_init(hv_ctx *ctx);
 void hv_unplug_fini(hv_ctx *ctx);
 void hv_regions_free_all(hv_ctx *ctx);
 void hv_timing_fini(hv_ctx *ctx);
-/* Handler time of one access to @r (timing on: start came from hv_now_ns). */
-void hv_timing_region(hv_region *r, bool write, uint64_t start_ns);
-/* An interrupt line's edge: rising starts, falling ends its raise → ack. */
-void hv_timing_irq(hv_ctx *ctx, uint32_t key, bool level);
+/* Timing or tracing on: the dispatch path takes timestamps. */
+static inline bool hv_instrumented(const hv_ctx *ctx)
+{
+    return ctx->timing || hv_tracefile_on(ctx->tracer);
+}
+/* Before a traced handler runs: flows it starts belong to @r's track. */
+void hv_trace_region_enter(hv_ctx *ctx, hv_region *r);
+/* After one access to @r (instrumented: start came from hv_now_ns):
+ * the handler-time histogram and/or the trace slice. */
+void hv_timing_region(hv_ctx *ctx, hv_region *r, bool write,
+                      uint64_t start_ns, uint64_t offset, uint64_t value);
+/* An interrupt line's edge: rising starts, falling ends its raise → ack.
+ * A rising edge also ends the command cycle of @cycle_key (may be NULL). */
+void hv_timing_irq(hv_ctx *ctx, uint32_t key, bool level,
+                   const void *cycle_key);
+void hv_timing_msi(hv_ctx *ctx, uint64_t addr, uint32_t data);
 #define HV_IRQ_KEY_ISA(irq)       (0x80000000u | (irq))
 #define HV_IRQ_KEY_INTX(sbdf, pin) (((sbdf) << 2) | (pin))
 

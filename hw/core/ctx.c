@@ -87,8 +87,8 @@ int hv_set_isa_irq(hv_ctx *ctx, const void *source, unsigned irq,
     }
     ctx->irq_raised += is;
     HV_PROBE2(irq__isa, irq, is);
-    if (ctx->timing) {
-        hv_timing_irq(ctx, HV_IRQ_KEY_ISA(irq), is);
+    if (hv_instrumented(ctx)) {
+        hv_timing_irq(ctx, HV_IRQ_KEY_ISA(irq), is, source);
     }
     return ctx->ops->set_isa_irq(ctx->host, irq, is);
 }
@@ -103,8 +103,8 @@ int hv_set_pci_intx(hv_ctx *ctx, uint32_t sbdf, unsigned pin, unsigned level)
     }
     ctx->irq_raised += level ? 1 : 0;
     HV_PROBE3(irq__intx, sbdf, pin, level ? 1 : 0);
-    if (ctx->timing) {
-        hv_timing_irq(ctx, HV_IRQ_KEY_INTX(sbdf, pin), level);
+    if (hv_instrumented(ctx)) {
+        hv_timing_irq(ctx, HV_IRQ_KEY_INTX(sbdf, pin), level, NULL);
     }
     return ctx->ops->set_pci_intx(ctx->host, sbdf, pin, level ? 1 : 0);
 }
@@ -116,6 +116,9 @@ int hv_inject_msi(hv_ctx *ctx, uint64_t addr, uint32_t data)
     }
     ctx->irq_raised++;
     HV_PROBE2(irq__msi, addr, data);
+    if (hv_instrumented(ctx)) {
+        hv_timing_msi(ctx, addr, data);
+    }
     return ctx->ops->inject_msi(ctx->host, addr, data);
 }
 

@@ -426,12 +426,15 @@ uint64_t hv_dispatch_read(hv_ctx *ctx, hv_space space, uint64_t addr,
     }
     r = active_find(ctx, space, addr);
     if (r && fits(r, addr, size)) {
-        uint64_t t = ctx->timing ? hv_now_ns() : 0;
+        uint64_t t = hv_instrumented(ctx) ? hv_now_ns() : 0;
 
         r->reads++;
+        if (t) {
+            hv_trace_region_enter(ctx, r);
+        }
         val = region_read(r, addr - r->base, size);
         if (t) {
-            hv_timing_region(r, false, t);
+            hv_timing_region(ctx, r, false, t, addr - r->base, val);
         }
         HV_PROBE4(region__read, r->name, addr - r->base, size, val);
         return val;
@@ -457,13 +460,16 @@ void hv_dispatch_write(hv_ctx *ctx, hv_space space, uint64_t addr,
     }
     r = active_find(ctx, space, addr);
     if (r && fits(r, addr, size)) {
-        uint64_t t = ctx->timing ? hv_now_ns() : 0;
+        uint64_t t = hv_instrumented(ctx) ? hv_now_ns() : 0;
 
         HV_PROBE4(region__write, r->name, addr - r->base, size, val);
         r->writes++;
+        if (t) {
+            hv_trace_region_enter(ctx, r);
+        }
         region_write(r, addr - r->base, size, val);
         if (t) {
-            hv_timing_region(r, true, t);
+            hv_timing_region(ctx, r, true, t, addr - r->base, val);
         }
         return;
     }

@@ -175,6 +175,9 @@ static void ide_bus_command(ide_bus *bus, uint8_t cmd)
         return;
     }
     HV_PROBE3(ide__command, bus->index, d->unit, cmd);
+    /* The command cycle ends at the interrupt this bus raises. */
+    hv_ctx_cycle_begin(bus->ctx, bus, bus->index ? "ide1 command"
+                                                 : "ide0 command", true);
     ide_bus_lower_irq(bus);
     if (d->unplugging) {
         d->cmd = cmd;           /* being unplugged: refuse, never hang */

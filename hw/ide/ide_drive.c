@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
 
 #include "hvmemu-config.h"
 #include "hw/ide/ide_internal.h"
@@ -20,6 +21,9 @@ typedef struct ide_req {
     ide_drive *d;
     unsigned gen;
     ide_io_fn fn;
+    /* Tracing only: the backend span (hv_ctx_trace_span). */
+    uint64_t start_ns, off, len;
+    const char *op;
 } ide_req;
 
 static void *ide_alloc_aligned(size_t len)
@@ -142,6 +146,14 @@ static void ide_req_cb(void *opaque, int ret)
     bool live = r->gen == d->gen;
     ide_io_fn fn = r->fn;
 
+    if (r->start_ns) {
+        char track[24];
+
+        snprintf(track, sizeof(track), "ide%u.%u backend", d->bus->index,
+                 d->unit);
+        hv_ctx_trace_span(d->bus->ctx, track, r->op, r->start_ns, r->off,
+                          r->len);
+    }
     g_free(r);
     d->inflight--;
     if (!live) {
@@ -155,13 +167,18 @@ static void ide_req_cb(void *opaque, int ret)
     ide_unplug_progress(d);
 }
 
-static ide_req *ide_req_new(ide_drive *d, ide_io_fn fn)
+static ide_req *ide_req_new(ide_drive *d, ide_io_fn fn, const char *op,
+                            uint64_t off, uint64_t len)
 {
     ide_req *r = g_new(ide_req, 1);
 
     r->d = d;
     r->gen = d->gen;
     r->fn = fn;
+    r->start_ns = hv_ctx_tracing(d->bus->ctx) ? hv_now_ns() : 0;
+    r->op = op;
+    r->off = off;
+    r->len = len;
     d->inflight++;
     return r;
 }
@@ -178,7 +195,7 @@ void ide_blk_read(ide_drive *d, uint64_t lba, void *buf, unsigned nsec,
                   ide_io_fn fn)
 {
     struct iovec iov = { buf, (size_t)nsec * IDE_SECTOR_SIZE };
-    ide_req *r = ide_req_new(d, fn);
+    ide_req *r = ide_req_new(d, fn, "read", lba * IDE_SECTOR_SIZE, iov.iov_len);
 
     ide_req_submitted(d, r, hv_blk_readv(d->blk, lba * IDE_SECTOR_SIZE,
                                          &iov, 1, ide_req_cb, r));
@@ -188,7 +205,8 @@ void ide_blk_write(ide_drive *d, uint64_t lba, void *buf, unsigned nsec,
                    ide_io_fn fn)
 {
     struct iovec iov = { buf, (size_t)nsec * IDE_SECTOR_SIZE };
-    ide_req *r = ide_req_new(d, fn);
+    ide_req *r = ide_req_new(d, fn, "write", lba * IDE_SECTOR_SIZE,
+                             iov.iov_len);
 
     ide_req_submitted(d, r, hv_blk_writev(d->blk, lba * IDE_SECTOR_SIZE,
                                           &iov, 1, ide_req_cb, r));
@@ -196,14 +214,15 @@ void ide_blk_write(ide_drive *d, uint64_t lba, void *buf, unsigned nsec,
 
 void ide_blk_flush(ide_drive *d, ide_io_fn fn)
 {
-    ide_req *r = ide_req_new(d, fn);
+    ide_req *r = ide_req_new(d, fn, "flush", 0, 0);
 
     ide_req_submitted(d, r, hv_blk_flush(d->blk, ide_req_cb, r));
 }
 
 void ide_blk_discard(ide_drive *d, uint64_t lba, uint32_t nsec, ide_io_fn fn)
 {
-    ide_req *r = ide_req_new(d, fn);
+    ide_req *r = ide_req_new(d, fn, "discard", lba * IDE_SECTOR_SIZE,
+                             (uint64_t)nsec * IDE_SECTOR_SIZE);
 
     ide_req_submitted(d, r, hv_blk_discard(d->blk, lba * IDE_SECTOR_SIZE,
                                            (uint64_t)nsec * IDE_SECTOR_SIZE,

@@ -19,6 +19,9 @@ static void set_line(e1000 *s, unsigned level)
     if (level != s->irq_level) {
         s->irq_level = level;
         hv_pci_set_irq(&s->pci, level);
+        if (level) {
+            hv_ctx_cycle_end(s->pci.ctx, s);    /* TDT write → interrupt */
+        }
     }
 }
 

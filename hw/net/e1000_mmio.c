@@ -193,6 +193,7 @@ static bool queue_write(e1000 *s, unsigned off, uint32_t val)
     case E1000_TDT:
         E1000_REG(s, off) = val & 0xffff;
         HV_PROBE1(e1000__tx_doorbell, val & 0xffff);
+        hv_ctx_cycle_begin(s->pci.ctx, s, "e1000 tx doorbell", false);
         e1000_tx_kick(s);
         return true;
     case E1000_TCTL:

@@ -84,6 +84,36 @@ typedef void (*hv_irq_timing_fn)(void *opaque, const char *line,
                                  const struct hv_hist *raised_to_ack);
 void hv_ctx_irq_timing(hv_ctx *ctx, hv_irq_timing_fn fn, void *opaque);
 
+/*
+ * Command cycles: from the register write that starts a device's command
+ * (@key: unique to the device, e.g. its interrupt source) to the
+ * interrupt that ends it. With timing on, a histogram per @name
+ * (hv_ctx_cycle_timing); with a trace file, a flow arrow from the write to
+ * the interrupt. @restart: a new begin replaces an open cycle (IDE: one
+ * command at a time) or leaves it (e1000: from the first doorbell).
+ * An ISA line raised by @key ends its cycle by itself; other devices call
+ * hv_ctx_cycle_end right after raising their interrupt.
+ */
+void hv_ctx_cycle_begin(hv_ctx *ctx, const void *key, const char *name,
+                        bool restart);
+void hv_ctx_cycle_end(hv_ctx *ctx, const void *key);
+typedef void (*hv_cycle_timing_fn)(void *opaque, const char *name,
+                                   const struct hv_hist *begin_to_irq);
+void hv_ctx_cycle_timing(hv_ctx *ctx, hv_cycle_timing_fn fn, void *opaque);
+
+/*
+ * The trace file (hvmemu/tracefile.h; not owned, NULL: none). With one
+ * set and on, every region access, interrupt and cycle is recorded.
+ */
+struct hv_tracefile;
+void hv_ctx_set_tracefile(hv_ctx *ctx, struct hv_tracefile *t);
+struct hv_tracefile *hv_ctx_tracefile(const hv_ctx *ctx);
+bool hv_ctx_tracing(const hv_ctx *ctx);
+/* A backend span on track @track (tracing only; e.g. a disk read behind
+ * a DMA command) from @start_ns to now. */
+void hv_ctx_trace_span(hv_ctx *ctx, const char *track, const char *name,
+                       uint64_t start_ns, uint64_t addr, uint64_t data);
+
 /* Devices attached to this context, in creation order. */
 void hv_ctx_add_device(hv_ctx *ctx, hv_device *dev);
 hv_device *hv_ctx_find_device(hv_ctx *ctx, const char *class_name,

@@ -14,6 +14,7 @@
 #include "hvmemu/unplug.h"
 #include "hvmemu/xen.h"
 #include "hvmemu/latency.h"
+#include "hvmemu/tracefile.h"
 
 #define HVMEMU_VERSION "0.1.0"
 

@@ -159,6 +159,27 @@ char *simh_control_path(const simh *h)
     return g_build_filename(h->dir, "control.sock", NULL);
 }
 
+int simh_ctl(simh *h, const char *cmd, char **out)
+{
+    g_autofree char *sock = simh_control_path(h);
+    g_auto(GStrv) words = g_strsplit(cmd, " ", -1);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    int status = -1;
+
+    g_assert_nonnull(g_getenv("HVMEMU_CTL_BIN"));
+    g_ptr_array_add(argv, (gpointer)g_getenv("HVMEMU_CTL_BIN"));
+    g_ptr_array_add(argv, "--socket");
+    g_ptr_array_add(argv, sock);
+    for (char **w = words; *w; w++) {
+        g_ptr_array_add(argv, *w);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_DEFAULT, NULL, NULL, out, NULL,
+                               &status, NULL));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 const char *simh_xenstore_path(const simh *h)
 {
     return h->store_socket;

@@ -63,6 +63,10 @@ const char *simh_xenstore_path(const simh *h);
  * --control unless the test gives its own); g_free the result. */
 char *simh_control_path(const simh *h);
 pid_t simh_hvmemu_pid(const simh *h);
+/* Run hvmemu-ctl (HVMEMU_CTL_BIN) on that socket with @cmd split at
+ * spaces ("latency on"); its stdout in @out (g_free). Returns its exit
+ * status, -1 if it did not exit. */
+int simh_ctl(simh *h, const char *cmd, char **out);
 
 /*
  * Wait up to @timeout_ms for hvmemu to exit; returns its exit status

@@ -138,7 +138,8 @@ int main(int argc, char **argv)
 
     g_option_context_add_main_entries(oc, entries, NULL);
     g_option_context_set_description(oc, "Commands: status, devices, "
-                                     "stats, latency on|off|reset, eject DRIVE "
+                                     "stats, latency on|off|reset, trace [on|off], "
+                                     "eject DRIVE "
                                      "[force], insert "
                                      "DRIVE IMAGE, quit, help.\n");
     if (!g_option_context_parse(oc, &argc, &argv, &err)) {

@@ -246,6 +246,10 @@ static JsonNode *cmd_stats(hvmemu_control_env *env, JsonObject *req,
     json_builder_begin_object(b);
     hv_ctx_irq_timing(env->ctx, add_irq_hist, b);
     json_builder_end_object(b);
+    json_builder_set_member_name(b, "cycle_to_irq_ns");
+    json_builder_begin_object(b);
+    hv_ctx_cycle_timing(env->ctx, add_irq_hist, b);
+    json_builder_end_object(b);
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }
@@ -272,6 +276,53 @@ static JsonNode *cmd_latency(hvmemu_control_env *env, JsonObject *req,
     return json_node_init_string(json_node_alloc(),
                                  hv_ctx_timing(env->ctx) ? "timing on"
                                                          : "timing off");
+}
+
+/* ---- trace [on|off] ---- */
+
+static JsonNode *trace_status(hv_tracefile *t)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    hv_tracefile_stats st;
+
+    hv_tracefile_get_stats(t, &st);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "file");
+    json_builder_add_string_value(b, hv_tracefile_path(t));
+    json_builder_set_member_name(b, "on");
+    json_builder_add_boolean_value(b, hv_tracefile_on(t));
+    json_builder_set_member_name(b, "recorded");
+    json_builder_add_int_value(b, (gint64)st.recorded);
+    json_builder_set_member_name(b, "written");
+    json_builder_add_int_value(b, (gint64)st.written);
+    json_builder_set_member_name(b, "dropped");
+    json_builder_add_int_value(b, (gint64)st.dropped);
+    json_builder_set_member_name(b, "capacity");
+    json_builder_add_int_value(b, st.capacity);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+static JsonNode *cmd_trace(hvmemu_control_env *env, JsonObject *req,
+                           GError **err)
+{
+    const char *what = arg_string(req, 0);
+    hv_tracefile *t = hv_ctx_tracefile(env->ctx);
+
+    if (arg_string(req, 1) ||
+        (what && !g_str_equal(what, "on") && !g_str_equal(what, "off"))) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL, "usage: trace [on|off]");
+        return NULL;
+    }
+    if (!t) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "no trace file: start hvmemu with --trace-file FILE");
+        return NULL;
+    }
+    if (what) {
+        hv_tracefile_set_enabled(t, g_str_equal(what, "on"));
+    }
+    return trace_status(t);
 }
 
 /* ---- eject / insert ---- */
@@ -326,6 +377,7 @@ static const struct {
     { "devices", cmd_devices, "devices and the disks/NICs they present" },
     { "stats", cmd_stats, "accesses per region, ioreqs, interrupts" },
     { "latency", cmd_latency, "latency on|off|reset: histograms in stats" },
+    { "trace", cmd_trace, "trace [on|off]: the --trace-file recording" },
     { "eject", cmd_eject, "eject DRIVE [force]: take the disc out" },
     { "insert", cmd_insert, "insert DRIVE IMAGE: load a disc (read-only)" },
     { "quit", cmd_quit, "stop serving: tear down as on SIGTERM" },

@@ -102,6 +102,7 @@ int hvmemu_run(const hvmemu_options *opts)
     hv_ctx *ctx = NULL;
     hvmemu_pv *pv = NULL;
     hvmemu_control *control = NULL;
+    hv_tracefile *tracer = NULL;
     int status = 1;
 
     if (!loop || !signals_init(&sig, loop)) {
@@ -121,6 +122,15 @@ int hvmemu_run(const hvmemu_options *opts)
     ctx = hv_ctx_new(hv_xen_host_ops(), xen, loop);
     hv_xen_set_ctx(xen, ctx);
     hv_ctx_set_timing(ctx, o->latency);
+    if (o->trace_file) {
+        g_autofree char *proc = g_strdup_printf("hvmemu domain %u", o->domid);
+
+        if (!(tracer = hv_tracefile_open(o->trace_file, o->trace_events,
+                                         proc, &err))) {
+            goto out;
+        }
+        hv_ctx_set_tracefile(ctx, tracer);
+    }
     /* First: it is also the lock against a second hvmemu. */
     if (o->control && !(control = hvmemu_control_open(o->control, ctx, xen,
                                                        o->domid, loop,
@@ -156,6 +166,7 @@ out:
     if (xen) {
         hv_xen_detach(xen);
     }
+    hv_tracefile_close(tracer);     /* after the devices' last events */
     signals_fini(&sig);
     hv_loop_free(loop);
     return status;

@@ -75,7 +75,8 @@ static bool parse_switch(const char *what, const char *text, bool dflt,
 }
 
 static bool check_options(hvmemu_options *o, const char *domid,
-                          const char *poll, const char *trace)
+                          const char *poll, const char *trace,
+                          const char *trace_events)
 {
     if (!domid) {
         fprintf(stderr, "hvmemu: --domid is required (see --help)\n");
@@ -90,7 +91,14 @@ static bool check_options(hvmemu_options *o, const char *domid,
         return false;
     }
     if ((poll && !parse_u32("--poll-us", poll, 1000000, &o->poll_us)) ||
-        (trace && !parse_u32("--trace", trace, 1000000, &o->trace))) {
+        (trace && !parse_u32("--trace", trace, 1000000, &o->trace)) ||
+        (trace_events && !parse_u32("--trace-events", trace_events,
+                                    1u << 24, &o->trace_events))) {
+        return false;
+    }
+    if (trace_events && !o->trace_file) {
+        fprintf(stderr, "hvmemu: --trace-events sizes --trace-file's "
+                "buffer: give --trace-file too\n");
         return false;
     }
     if (!o->devices && !o->disks && !o->nics) {
@@ -105,7 +113,7 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
 {
     g_autofree char *domid = NULL, *poll = NULL, *trace = NULL;
     g_autofree char *unplug = NULL, *guard = NULL, *control = NULL;
-    g_autofree char *latency = NULL;
+    g_autofree char *latency = NULL, *trace_events = NULL;
     gboolean version = FALSE, no_buf = FALSE;
     GOptionEntry entries[] = {
         { "domid", 'd', 0, G_OPTION_ARG_STRING, &domid,
@@ -137,6 +145,13 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
           "Latency histograms per region and interrupt line, in "
           "hvmemu-ctl stats and at exit (default off; hvmemu-ctl latency "
           "on|off switches it at run time)", "on|off" },
+        { "trace-file", 0, 0, G_OPTION_ARG_FILENAME, &o->trace_file,
+          "Record every request and interrupt into FILE (Trace Event JSON "
+          "for Perfetto / chrome://tracing; hvmemu-ctl trace on|off)",
+          "FILE" },
+        { "trace-events", 0, 0, G_OPTION_ARG_STRING, &trace_events,
+          "Events the trace buffer holds before it drops (default 65536, "
+          "64 bytes each)", "N" },
         { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
           (gpointer)count_verbose, "More log output (repeat for debug)",
           NULL },
@@ -171,7 +186,7 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
         !parse_switch("--latency", latency, false, &o->latency)) {
         return false;
     }
-    if (!check_options(o, domid, poll, trace)) {
+    if (!check_options(o, domid, poll, trace, trace_events)) {
         return false;
     }
     if (!control) {
@@ -188,4 +203,5 @@ void hvmemu_free_options(hvmemu_options *o)
     g_strfreev(o->disks);
     g_strfreev(o->nics);
     g_free(o->control);
+    g_free(o->trace_file);
 }

@@ -20,6 +20,8 @@ typedef struct hvmemu_options {
     bool twin_guard;      /* watch PV disks in xenstore (default on) */
     bool latency;         /* latency histograms from the start */
     char *control;        /* control socket path; NULL: none */
+    char *trace_file;     /* --trace-file: Trace Event JSON; NULL: none */
+    unsigned trace_events; /* its ring capacity (0: default) */
     int verbosity;
 } hvmemu_options;
 

@@ -98,6 +98,12 @@ static void print_irq_latency(void *opaque, const char *line,
     print_hist(line, "ack", h);
 }
 
+static void print_cycle_latency(void *opaque, const char *name,
+                                const hv_hist *h)
+{
+    print_hist(name, "->irq", h);
+}
+
 void hvmemu_print_latency(hv_ctx *ctx, const hv_xen *xen)
 {
     hv_xen_stats xs;
@@ -107,11 +113,13 @@ void hvmemu_print_latency(hv_ctx *ctx, const hv_xen *xen)
     }
     hv_xen_get_stats(xen, &xs);
     printf("\nhvmemu latency (us; read/write: handler time, ack: interrupt "
-           "raised to lowered, wake: event channel to response)\n");
+           "raised to lowered, wake: event channel to response, ->irq: "
+           "command write to its interrupt)\n");
     printf("  %-28s %-6s %10s %9s %9s %9s %10s\n", "what", "op", "count",
            "p50", "p90", "p99", "max");
     print_hist("ioreq", "wake", xs.wake_to_response_ns);
     hv_ctx_region_stats(ctx, print_region_latency, NULL);
     hv_ctx_irq_timing(ctx, print_irq_latency, NULL);
+    hv_ctx_cycle_timing(ctx, print_cycle_latency, NULL);
     fflush(stdout);
 }

@@ -11,6 +11,10 @@
 #    dom0 saves `hvmemu-ctl stats` (histograms of the real guest's trapped
 #    accesses, IRQ 14 raise → acknowledge, wake → response) as
 #    latency.json in the logs, and the exit table must list them
+#  - trace (issue 13): hvmemu also runs with --trace-file; dom0 turns the
+#    recording off over the control socket after the reads, the file
+#    (trace.json in the logs, for ui.perfetto.dev) is closed at exit, and
+#    scripts/lab/run draws one command's time line from it (timeline.png)
 LAB_ORDER=20
 GUEST_TIMEOUT=900
 GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
@@ -20,7 +24,7 @@ DISK_SECTORS=$((DISK_MB * 2048))
 FS_MB=48                                  # ext4 on the first 48 MiB
 TAIL_LBA=$((FS_MB * 2048))                # O_DIRECT write area: the rest
 TAIL_SECTORS=$((DISK_SECTORS - TAIL_LBA))
-HVMEMU_ARGS='--latency on --disk file:$WORK/disk.img,hda,w'
+HVMEMU_ARGS='--latency on --trace-file $OUT/trace.json --disk file:$WORK/disk.img,hda,w'
 
 dom0_prepare() {
     labtool=/lab/bin/labtool
@@ -91,6 +95,11 @@ dom0_drive() {
             grep -q '"read_ns"' "$OUT/latency.json" &&
             grep -q '"wake_to_response_ns"' "$OUT/latency.json" ||
             dom0_fail "hvmemu-ctl stats lacks the latency histograms: $(head -c 300 "$OUT/latency.json")"
+        # The trace of boot and reads is enough: stop it, keep it small.
+        timeout 20 hvmemu-ctl --domid "$DOMID" trace off >"$OUT/trace-status.json" 2>&1
+        grep -q '"on" : false' "$OUT/trace-status.json" &&
+            grep -qE '"recorded" : [1-9]' "$OUT/trace-status.json" ||
+            dom0_fail "hvmemu-ctl trace off: $(head -c 300 "$OUT/trace-status.json")"
     else
         dom0_fail "guest never finished its reads"
     fi
@@ -104,7 +113,12 @@ dom0_check() {
     dom0_log_has '^  ioreq +wake +[0-9]+' "the wake → response latency line"
     dom0_log_has '^  ide0-cmd +read +[0-9]+' "the ide0-cmd read latency line"
     dom0_log_has '^  isa-irq14 +ack +[0-9]+' "the IRQ 14 raise → ack line"
-    dom0_note "$(grep -aE '^  (ioreq|ide0-cmd|isa-irq14) ' "$OUT/hvmemu.log" | tr -s ' ' | tr '\n' ';')"
+    dom0_log_has '^  ide0 command +->irq +[0-9]+' "the command → interrupt line"
+    dom0_note "$(grep -aE '^  (ioreq|ide0-cmd|isa-irq14|ide0 command) ' "$OUT/hvmemu.log" | tr -s ' ' | tr '\n' ';')"
+    # The trace file was closed (its array ended) and nothing dropped.
+    dom0_log_has 'trace file .*trace.json: [0-9]+ events, 0 dropped' "the trace file's closing line"
+    [[ $(tail -c 3 "$OUT/trace.json" 2>/dev/null | tr -d '\n') == "]" ]] ||
+        dom0_fail "trace.json does not end with the array's ']'"
     # Written in full by dom0 (64 MiB); fstrim punched ext4's free space.
     kib=$(du -k "$WORK/disk.img" | cut -f1)
     [ "$kib" -lt $(((DISK_MB - 16) * 1024)) ] ||

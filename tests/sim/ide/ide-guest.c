@@ -39,28 +39,38 @@ char *ig_make_image(uint64_t bytes)
     return path;
 }
 
-void ig_start_image(env *e, const char *img, const char *keys,
-                    const char *extra_disk)
+void ig_start_args(env *e, const char *img, const char *keys,
+                   const char *const *extra)
 {
     g_autofree char *spec = NULL;
-    const char *args[6] = { "--disk", NULL, NULL, NULL, NULL, NULL };
+    g_autoptr(GPtrArray) args = g_ptr_array_new();
 
     memset(e, 0, sizeof(*e));
     e->img = g_strdup(img);
     e->keep_img = true;
     spec = g_strdup_printf("format=raw,vdev=hda,access=rw%s%s,target=%s",
                            keys ? "," : "", keys ? keys : "", e->img);
-    args[1] = spec;
-    if (extra_disk) {
-        args[2] = "--disk";
-        args[3] = extra_disk;
+    g_ptr_array_add(args, "--disk");
+    g_ptr_array_add(args, spec);
+    for (; extra && *extra; extra++) {
+        g_ptr_array_add(args, (gpointer)*extra);
     }
+    g_ptr_array_add(args, NULL);
     e->h = simh_new(&(simh_opts){ .vcpus = 1 });
-    g_assert_true(simh_start_hvmemu(e->h, args, 1));
+    g_assert_true(simh_start_hvmemu(e->h, (const char *const *)args->pdata,
+                                    1));
     e->g = simh_guest(e->h, 0);
     /* BIOS-style setup: BAR4, I/O decode and bus mastering. */
     g_assert_cmpint(xs_guest_pci_write(e->g, 0, 1, 1, 0x20, 4, BM), ==, 0);
     g_assert_cmpint(xs_guest_pci_write(e->g, 0, 1, 1, 0x04, 2, 0x5), ==, 0);
+}
+
+void ig_start_image(env *e, const char *img, const char *keys,
+                    const char *extra_disk)
+{
+    const char *extra[] = { "--disk", extra_disk, NULL };
+
+    ig_start_args(e, img, keys, extra_disk ? extra : NULL);
 }
 
 void ig_start(env *e, const char *keys, const char *extra_disk)

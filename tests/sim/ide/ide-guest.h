@@ -56,6 +56,9 @@ void ig_start(env *e, const char *keys, const char *extra_disk);
 /* The same on an existing image (left in place by ig_stop). */
 void ig_start_image(env *e, const char *img, const char *keys,
                     const char *extra_disk);
+/* The same with more hvmemu arguments (NULL-terminated). */
+void ig_start_args(env *e, const char *img, const char *keys,
+                   const char *const *extra);
 void ig_stop(env *e);
 void ig_wait_irq(env *e);
 uint8_t ig_wait_not_busy(env *e);
