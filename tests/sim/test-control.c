@@ -128,6 +128,86 @@ static void test_latency(void)
     simh_free(h);
 }
 
+/* Prometheus text exposition: every sample line is NAME{LABELS} VALUE,
+ * a histogram's buckets never decrease and end at its _count. */
+static void check_exposition(const char *text)
+{
+    g_autoptr(GRegex) re = g_regex_new(
+        "^[a-z_]+\\{domid=\"1\"(,[a-z_]+=\"[^\"]*\")*\\} [0-9.e+-]+$", 0, 0,
+        NULL);
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    double last = -1;
+    unsigned samples = 0;
+
+    for (char **l = lines; *l && **l; l++) {
+        if (**l == '#') {
+            g_assert_true(g_str_has_prefix(*l, "# HELP ") ||
+                          g_str_has_prefix(*l, "# TYPE "));
+            continue;
+        }
+        if (!g_regex_match(re, *l, 0, NULL)) {
+            g_error("not an exposition line: %s", *l);
+        }
+        samples++;
+        if (strstr(*l, "_bucket{")) {
+            double v = g_ascii_strtod(strrchr(*l, ' ') + 1, NULL);
+
+            if (last >= 0 && !strstr(*l, "le=\"1.024e-06\"")) {
+                g_assert_cmpfloat(v, >=, last);
+            }
+            last = v;
+        } else {
+            last = -1;
+        }
+    }
+    g_assert_cmpuint(samples, >, 5);
+}
+
+static void test_metrics(void)
+{
+    simh *h = simh_new(&(simh_opts){ .vcpus = 1 });
+    g_autofree char *file = g_build_filename(simh_dir(h), "hvmemu.prom",
+                                             NULL);
+    g_autofree char *dash = g_strdup_printf("--metrics-file=%s", file);
+    const char *args[] = { "--device", "testdev,port=0x2000,irq=7",
+                           "--latency", "on", dash, "--metrics-period", "1",
+                           NULL };
+    g_autofree char *out = NULL, *text = NULL;
+    xs_guest *g;
+
+    g_assert_true(simh_start_hvmemu(h, args, 1));
+    g = simh_guest(h, 0);
+    for (int i = 0; i < 20; i++) {
+        uint32_t v = 0;
+        g_assert_cmpint(xs_guest_in(g, 0x2000, 4, &v), ==, 0);
+    }
+    g_assert_cmpint(xs_guest_out(g, 0x2008, 4, 1), ==, 0);     /* raise */
+    g_assert_cmpint(xs_guest_out(g, 0x2008, 4, 0), ==, 0);     /* ack */
+    g_assert_cmpint(ctl(h, "metrics", &out), ==, 0);
+    check_exposition(out);
+    g_assert_nonnull(strstr(out, "hvmemu_region_accesses_total{domid=\"1\","
+                                 "region=\"testdev"));
+    g_assert_nonnull(strstr(out, "hvmemu_irq_raise_to_ack_seconds_bucket{"
+                                 "domid=\"1\",line=\"isa-irq7\","
+                                 "le=\"+Inf\"} 1\n"));
+    g_assert_nonnull(strstr(out, "hvmemu_ioreqs_total{domid=\"1\","
+                                 "type=\"pio\"}"));
+    /* The file is rewritten from the loop: the 20 reads show up. */
+    for (int64_t end = simh_now_ms() + 5000;; g_usleep(50000)) {
+        g_clear_pointer(&text, g_free);
+        if (g_file_get_contents(file, &text, NULL, NULL) &&
+            strstr(text, "op=\"read\"} 20\n")) {
+            break;
+        }
+        g_assert_cmpint(simh_now_ms(), <, end);
+    }
+    check_exposition(text);
+    g_clear_pointer(&out, g_free);
+    g_assert_cmpint(ctl(h, "quit", &out), ==, 0);
+    g_assert_cmpint(simh_wait_hvmemu(h, 5000), ==, 0);
+    simh_free(h);
+}
+
 static void test_second_daemon_refused(void)
 {
     simh *h = simh_new(&(simh_opts){ .vcpus = 1 });
@@ -156,5 +236,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sim/control/commands", test_control);
     g_test_add_func("/sim/control/second-daemon", test_second_daemon_refused);
     g_test_add_func("/sim/control/latency", test_latency);
+    g_test_add_func("/sim/control/metrics", test_metrics);
     return g_test_run();
 }

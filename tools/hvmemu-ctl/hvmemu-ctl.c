@@ -105,9 +105,18 @@ static int print_reply(const char *line, bool raw)
     if (raw) {
         printf("%s\n", line);
     } else if (json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
-        g_autofree char *pretty = json_to_string(
-            json_object_get_member(o, "result"), TRUE);
-        printf("%s\n", pretty);
+        JsonNode *r = json_object_get_member(o, "result");
+        g_autofree char *pretty = NULL;
+
+        if (r && JSON_NODE_HOLDS_VALUE(r) &&
+            json_node_get_value_type(r) == G_TYPE_STRING) {
+            /* Text (a message, the metrics exposition) as it is. */
+            const char *text = json_node_get_string(r);
+            printf("%s%s", text, g_str_has_suffix(text, "\n") ? "" : "\n");
+        } else {
+            pretty = json_to_string(r, TRUE);
+            printf("%s\n", pretty);
+        }
     } else {
         fprintf(stderr, "hvmemu-ctl: %s\n",
                 json_object_get_string_member_with_default(o, "error", "?"));
@@ -138,7 +147,8 @@ int main(int argc, char **argv)
 
     g_option_context_add_main_entries(oc, entries, NULL);
     g_option_context_set_description(oc, "Commands: status, devices, "
-                                     "stats, latency on|off|reset, trace [on|off], "
+                                     "stats, metrics, latency on|off|reset, "
+                                     "trace [on|off], "
                                      "eject DRIVE "
                                      "[force], insert "
                                      "DRIVE IMAGE, quit, help.\n");

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "tools/hvmemu/control_proto.h"
+#include "tools/hvmemu/metrics.h"
 #include "hvmemu/latency.h"
 
 typedef JsonNode *(*control_cmd_fn)(hvmemu_control_env *env,
@@ -254,6 +255,17 @@ static JsonNode *cmd_stats(hvmemu_control_env *env, JsonObject *req,
     return json_builder_get_root(b);
 }
 
+/* ---- metrics (Prometheus text) ---- */
+
+static JsonNode *cmd_metrics(hvmemu_control_env *env, JsonObject *req,
+                             GError **err)
+{
+    g_autofree char *text = hvmemu_metrics_text(env->ctx, env->xen,
+                                                env->domid);
+
+    return json_node_init_string(json_node_alloc(), text);
+}
+
 /* ---- latency on|off|reset ---- */
 
 static JsonNode *cmd_latency(hvmemu_control_env *env, JsonObject *req,
@@ -376,6 +388,7 @@ static const struct {
     { "status", cmd_status, "domain, uptime, devices, unplug counts" },
     { "devices", cmd_devices, "devices and the disks/NICs they present" },
     { "stats", cmd_stats, "accesses per region, ioreqs, interrupts" },
+    { "metrics", cmd_metrics, "the same counters as Prometheus text" },
     { "latency", cmd_latency, "latency on|off|reset: histograms in stats" },
     { "trace", cmd_trace, "trace [on|off]: the --trace-file recording" },
     { "eject", cmd_eject, "eject DRIVE [force]: take the disc out" },

@@ -16,6 +16,7 @@
 #include "tools/hvmemu/control.h"
 #include "tools/hvmemu/daemon.h"
 #include "tools/hvmemu/devices.h"
+#include "tools/hvmemu/metrics.h"
 #include "tools/hvmemu/pv_watch.h"
 #include "tools/hvmemu/summary.h"
 
@@ -103,6 +104,7 @@ int hvmemu_run(const hvmemu_options *opts)
     hvmemu_pv *pv = NULL;
     hvmemu_control *control = NULL;
     hv_tracefile *tracer = NULL;
+    hvmemu_metrics *metrics = NULL;
     int status = 1;
 
     if (!loop || !signals_init(&sig, loop)) {
@@ -140,6 +142,11 @@ int hvmemu_run(const hvmemu_options *opts)
     if (!hvmemu_create_devices(ctx, o, &err)) {
         goto out;
     }
+    if (o->metrics_file &&
+        !(metrics = hvmemu_metrics_start(o->metrics_file, o->metrics_period,
+                                         ctx, xen, o->domid, loop, &err))) {
+        goto out;
+    }
     pv = hvmemu_pv_start(o, ctx, loop, &err);
     if (err || !hv_xen_enable(xen, &err)) {
         goto out;
@@ -153,6 +160,7 @@ int hvmemu_run(const hvmemu_options *opts)
     }
     hvmemu_print_latency(ctx, xen);
 out:
+    hvmemu_metrics_stop(metrics);
     hvmemu_control_close(control);
     hvmemu_pv_stop(pv);
     if (err) {

@@ -76,7 +76,7 @@ static bool parse_switch(const char *what, const char *text, bool dflt,
 
 static bool check_options(hvmemu_options *o, const char *domid,
                           const char *poll, const char *trace,
-                          const char *trace_events)
+                          const char *trace_events, const char *period)
 {
     if (!domid) {
         fprintf(stderr, "hvmemu: --domid is required (see --help)\n");
@@ -93,7 +93,14 @@ static bool check_options(hvmemu_options *o, const char *domid,
     if ((poll && !parse_u32("--poll-us", poll, 1000000, &o->poll_us)) ||
         (trace && !parse_u32("--trace", trace, 1000000, &o->trace)) ||
         (trace_events && !parse_u32("--trace-events", trace_events,
-                                    1u << 24, &o->trace_events))) {
+                                    1u << 24, &o->trace_events)) ||
+        (period && !parse_u32("--metrics-period", period, 86400,
+                              &o->metrics_period))) {
+        return false;
+    }
+    if (period && (!o->metrics_file || o->metrics_period == 0)) {
+        fprintf(stderr, "hvmemu: --metrics-period: give 1 or more seconds, "
+                "and --metrics-file\n");
         return false;
     }
     if (trace_events && !o->trace_file) {
@@ -113,7 +120,7 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
 {
     g_autofree char *domid = NULL, *poll = NULL, *trace = NULL;
     g_autofree char *unplug = NULL, *guard = NULL, *control = NULL;
-    g_autofree char *latency = NULL, *trace_events = NULL;
+    g_autofree char *latency = NULL, *trace_events = NULL, *period = NULL;
     gboolean version = FALSE, no_buf = FALSE;
     GOptionEntry entries[] = {
         { "domid", 'd', 0, G_OPTION_ARG_STRING, &domid,
@@ -152,6 +159,11 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
         { "trace-events", 0, 0, G_OPTION_ARG_STRING, &trace_events,
           "Events the trace buffer holds before it drops (default 65536, "
           "64 bytes each)", "N" },
+        { "metrics-file", 0, 0, G_OPTION_ARG_FILENAME, &o->metrics_file,
+          "Keep FILE up to date with Prometheus text (node_exporter's "
+          "textfile collector; hvmemu-ctl metrics prints the same)", "FILE" },
+        { "metrics-period", 0, 0, G_OPTION_ARG_STRING, &period,
+          "Seconds between --metrics-file rewrites (default 10)", "S" },
         { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
           (gpointer)count_verbose, "More log output (repeat for debug)",
           NULL },
@@ -186,7 +198,7 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
         !parse_switch("--latency", latency, false, &o->latency)) {
         return false;
     }
-    if (!check_options(o, domid, poll, trace, trace_events)) {
+    if (!check_options(o, domid, poll, trace, trace_events, period)) {
         return false;
     }
     if (!control) {
@@ -204,4 +216,5 @@ void hvmemu_free_options(hvmemu_options *o)
     g_strfreev(o->nics);
     g_free(o->control);
     g_free(o->trace_file);
+    g_free(o->metrics_file);
 }

@@ -22,6 +22,8 @@ typedef struct hvmemu_options {
     char *control;        /* control socket path; NULL: none */
     char *trace_file;     /* --trace-file: Trace Event JSON; NULL: none */
     unsigned trace_events; /* its ring capacity (0: default) */
+    char *metrics_file;   /* --metrics-file: Prometheus text; NULL: none */
+    unsigned metrics_period; /* seconds between its rewrites (0: 10) */
     int verbosity;
 } hvmemu_options;
 
