@@ -180,6 +180,24 @@ int simh_ctl(simh *h, const char *cmd, char **out)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+char *simh_plot(const char *script, const char *in, const char *png)
+{
+    const char *argv[] = { "/usr/bin/python3", script, in, png, NULL };
+    g_autofree char *data = NULL;
+    char *out = NULL;
+    gsize len = 0;
+    int status = -1;
+
+    g_assert_nonnull(script);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_DEFAULT,
+                               NULL, NULL, &out, NULL, &status, NULL));
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_assert_true(g_file_get_contents(png, &data, &len, NULL));
+    g_assert_cmpuint(len, >, 1000);
+    g_assert_cmpint(memcmp(data, "\x89PNG", 4), ==, 0);
+    return out;
+}
+
 const char *simh_xenstore_path(const simh *h)
 {
     return h->store_socket;

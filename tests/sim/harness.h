@@ -67,6 +67,10 @@ pid_t simh_hvmemu_pid(const simh *h);
  * spaces ("latency on"); its stdout in @out (g_free). Returns its exit
  * status, -1 if it did not exit. */
 int simh_ctl(simh *h, const char *cmd, char **out);
+/* Run the plot script @script (scripts/plot-*) on @in to the PNG @png with
+ * Debian's python3; asserts it exits 0 and wrote a PNG. Its stdout
+ * (g_free). */
+char *simh_plot(const char *script, const char *in, const char *png);
 
 /*
  * Wait up to @timeout_ms for hvmemu to exit; returns its exit status
