@@ -96,6 +96,9 @@ lab_host_tools() {
     lab_host_tool cpio cpio
     lab_host_tool zstd zstd
     lab_host_tool debugfs e2fsprogs
+    lab_host_tool sfdisk fdisk                 # build-boot-media
+    lab_host_tool grub-mkimage grub-pc-bin
+    lab_host_tool xorriso xorriso
     lab_host_tool gcc gcc libc6-dev
     lab_host_tool meson meson
     lab_host_tool flock util-linux
