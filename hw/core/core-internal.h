@@ -22,6 +22,7 @@ struct hv_region {
     uint64_t reads, writes;  /* guest accesses served (for summaries) */
     hv_hist *hist[2];        /* handler time of reads, writes (timing on) */
     unsigned trace_track;    /* its track in ctx->tracer (0: not yet) */
+    GHashTable *regs;        /* offset -> hv_reg_timing (timing.c) */
 };
 
 struct hv_ctx {
@@ -52,6 +53,7 @@ void hv_unplug_init(hv_ctx *ctx);
 void hv_unplug_fini(hv_ctx *ctx);
 void hv_regions_free_all(hv_ctx *ctx);
 void hv_timing_fini(hv_ctx *ctx);
+void hv_timing_region_free(hv_region *r);
 /* Timing or tracing on: the dispatch path takes timestamps. */
 static inline bool hv_instrumented(const hv_ctx *ctx)
 {

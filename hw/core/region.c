@@ -212,6 +212,7 @@ static void region_free(gpointer p)
     region_disable(r);
     g_free(r->hist[0]);
     g_free(r->hist[1]);
+    hv_timing_region_free(r);
     g_free(r->name);
     g_free(r);
 }
@@ -285,7 +286,7 @@ void hv_ctx_region_stats(hv_ctx *ctx, hv_region_stat_fn fn, void *opaque)
                                   .enabled = r->enabled, .reads = r->reads,
                                   .writes = r->writes,
                                   .read_ns = r->hist[0],
-                                  .write_ns = r->hist[1] };
+                                  .write_ns = r->hist[1], .region = r };
             fn(opaque, &st);
         }
     }

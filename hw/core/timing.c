@@ -19,6 +19,11 @@ typedef struct hv_irq_timing {
     hv_hist hist;
 } hv_irq_timing;
 
+typedef struct hv_reg_timing {
+    uint64_t count[2];
+    hv_hist hist[2];        /* read, write */
+} hv_reg_timing;
+
 typedef struct hv_cycle {
     uint64_t start_ns;      /* 0: no cycle open */
     uint64_t flow;          /* its trace flow id, 0: none */
@@ -49,6 +54,7 @@ void hv_ctx_reset_timing(hv_ctx *ctx)
                     hv_hist_reset(r->hist[d]);
                 }
             }
+            hv_timing_region_free(r);
         }
     }
     if (ctx->irq_timing) {
@@ -86,16 +92,67 @@ void hv_timing_region(hv_ctx *ctx, hv_region *r, bool write,
     uint64_t end = hv_now_ns();
 
     if (ctx->timing) {
+        hv_reg_timing *rt;
+
         if (!r->hist[write]) {
             r->hist[write] = g_new0(hv_hist, 1);
         }
         hv_hist_record(r->hist[write], end - start_ns);
+        if (!r->regs) {
+            r->regs = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                            g_free, g_free);
+        }
+        rt = g_hash_table_lookup(r->regs, &offset);
+        if (!rt && g_hash_table_size(r->regs) < HV_REGION_TIMED_REGS) {
+            rt = g_new0(hv_reg_timing, 1);
+            g_hash_table_insert(r->regs, g_memdup2(&offset, sizeof(offset)),
+                                rt);
+        }
+        if (rt) {
+            rt->count[write]++;
+            hv_hist_record(&rt->hist[write], end - start_ns);
+        }
     }
     if (hv_tracefile_on(ctx->tracer)) {
         hv_tracefile_slice(ctx->tracer, HV_TEV_REGION, region_track(ctx, r),
                            r->name, start_ns, end, offset, value, write);
         ctx->cur_track = 0;
     }
+}
+
+void hv_timing_region_free(hv_region *r)
+{
+    g_clear_pointer(&r->regs, g_hash_table_destroy);
+}
+
+static gint offset_order(gconstpointer a, gconstpointer b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+void hv_region_stat_registers(const hv_region_stat *st, hv_reg_stat_fn fn,
+                              void *opaque)
+{
+    const hv_region *r = st->region;
+    GList *keys;
+
+    if (!r || !r->regs) {
+        return;
+    }
+    keys = g_list_sort(g_hash_table_get_keys(r->regs), offset_order);
+    for (GList *l = keys; l; l = l->next) {
+        const hv_reg_timing *rt = g_hash_table_lookup(r->regs, l->data);
+        hv_reg_stat rs = {
+            .offset = *(const uint64_t *)l->data,
+            .reads = rt->count[0], .writes = rt->count[1],
+            .read_ns = rt->count[0] ? &rt->hist[0] : NULL,
+            .write_ns = rt->count[1] ? &rt->hist[1] : NULL,
+        };
+        fn(opaque, &rs);
+    }
+    g_list_free(keys);
 }
 
 static void irq_key_name(uint32_t k, char *name, size_t len)

@@ -80,7 +80,24 @@ typedef struct hv_region_stat {
     uint64_t reads, writes;
     /* Handler time per access (NULL unless hv_ctx_set_timing is on). */
     const struct hv_hist *read_ns, *write_ns;
+    const struct hv_region *region;     /* for hv_region_stat_registers */
 } hv_region_stat;
+
+/*
+ * With timing on, the same per register: each offset the guest accessed
+ * (at most HV_REGION_TIMED_REGS per region, the first ones seen: a guest
+ * sweeping a 128 KiB BAR must not cost memory; later offsets count only
+ * in the region's totals), in offset order.
+ */
+#define HV_REGION_TIMED_REGS 64
+typedef struct hv_reg_stat {
+    uint64_t offset;
+    uint64_t reads, writes;             /* while timing was on */
+    const struct hv_hist *read_ns, *write_ns;   /* NULL: none */
+} hv_reg_stat;
+typedef void (*hv_reg_stat_fn)(void *opaque, const hv_reg_stat *st);
+void hv_region_stat_registers(const hv_region_stat *st, hv_reg_stat_fn fn,
+                              void *opaque);
 typedef void (*hv_region_stat_fn)(void *opaque, const hv_region_stat *st);
 void hv_ctx_region_stats(hv_ctx *ctx, hv_region_stat_fn fn, void *opaque);
 

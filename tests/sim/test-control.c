@@ -105,6 +105,8 @@ static void test_latency(void)
     g_assert_nonnull(strstr(out, "\"read_ns\""));
     g_assert_nonnull(strstr(out, "\"wake_to_response_ns\""));
     g_assert_nonnull(strstr(out, "\"isa-irq7\""));
+    g_assert_nonnull(strstr(out, "\"registers\""));    /* per offset */
+    g_assert_nonnull(strstr(out, "\"offset\" : 8"));
     json = g_build_filename(simh_dir(h), "stats.json", NULL);
     png = g_build_filename(simh_dir(h), "latency.png", NULL);
     g_assert_true(g_file_set_contents(json, out, -1, NULL));

@@ -178,6 +178,23 @@ static void add_irq_hist(void *opaque, const char *line, const hv_hist *h)
     add_hist(opaque, line, h);
 }
 
+/* One register's accesses and handler time (timing on). */
+static void add_register(void *opaque, const hv_reg_stat *rs)
+{
+    JsonBuilder *b = opaque;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "offset");
+    json_builder_add_int_value(b, (gint64)rs->offset);
+    json_builder_set_member_name(b, "reads");
+    json_builder_add_int_value(b, (gint64)rs->reads);
+    json_builder_set_member_name(b, "writes");
+    json_builder_add_int_value(b, (gint64)rs->writes);
+    add_hist(b, "read_ns", rs->read_ns);
+    add_hist(b, "write_ns", rs->write_ns);
+    json_builder_end_object(b);
+}
+
 static void add_region(void *opaque, const hv_region_stat *st)
 {
     JsonBuilder *b = opaque;
@@ -199,6 +216,12 @@ static void add_region(void *opaque, const hv_region_stat *st)
     json_builder_add_int_value(b, (gint64)st->writes);
     add_hist(b, "read_ns", st->read_ns);
     add_hist(b, "write_ns", st->write_ns);
+    if (st->read_ns || st->write_ns) {
+        json_builder_set_member_name(b, "registers");
+        json_builder_begin_array(b);
+        hv_region_stat_registers(st, add_register, b);
+        json_builder_end_array(b);
+    }
     json_builder_end_object(b);
 }
 

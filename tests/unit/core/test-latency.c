@@ -66,14 +66,34 @@ static const hv_region_ops slow_ops = { slow_read, noop_write, 1, 4 };
 typedef struct seen {
     const hv_hist *read_ns, *write_ns, *irq;
     char line[32];
+    const char *want;       /* the region to look at (NULL: "slow") */
+    unsigned regs;
+    uint64_t reg_offset[HV_REGION_TIMED_REGS + 1], reg_reads, reg_writes;
 } seen;
+
+static void on_register(void *opaque, const hv_reg_stat *rs)
+{
+    seen *s = opaque;
+
+    s->reg_offset[s->regs++] = rs->offset;
+    s->reg_reads += rs->reads;
+    s->reg_writes += rs->writes;
+    g_assert_true(rs->reads ? rs->read_ns && rs->read_ns->count == rs->reads
+                            : rs->read_ns == NULL);
+}
 
 static void on_region(void *opaque, const hv_region_stat *st)
 {
     seen *s = opaque;
 
+    if (g_strcmp0(st->name, s->want ? s->want : "slow") != 0) {
+        return;
+    }
     s->read_ns = st->read_ns;
     s->write_ns = st->write_ns;
+    s->regs = 0;
+    s->reg_reads = s->reg_writes = 0;
+    hv_region_stat_registers(st, on_register, s);
 }
 
 static void on_irq(void *opaque, const char *line, const hv_hist *h)
@@ -121,6 +141,26 @@ static void test_ctx_timing(void)
     g_assert_cmpstr(s.line, ==, "isa-irq5");
     g_assert_cmpuint(s.irq->count, ==, 1);
     g_assert_cmpuint(s.irq->min_ns, >=, 3000000);
+    /* Per register: offsets 0 (read) and 1 (write), in order. */
+    g_assert_cmpuint(s.regs, ==, 2);
+    g_assert_cmpuint(s.reg_offset[0], ==, 0);
+    g_assert_cmpuint(s.reg_offset[1], ==, 1);
+    g_assert_cmpuint(s.reg_reads, ==, 1);
+    g_assert_cmpuint(s.reg_writes, ==, 1);
+    /* A guest sweeping the region: at most HV_REGION_TIMED_REGS offsets
+     * are kept; the region's own totals count every access. */
+    g_assert_nonnull(hv_region_add(ctx, HV_SPACE_MMIO, 0x100000, 0x20000,
+                                   &slow_ops, NULL, "wide", NULL));
+    for (uint64_t off = 0; off < 0x20000; off += 0x400) {
+        hv_dispatch_write(ctx, HV_SPACE_MMIO, 0x100000 + off, 4, 1);
+    }
+    s.want = "wide";
+    hv_ctx_region_stats(ctx, on_region, &s);
+    g_assert_cmpuint(s.regs, ==, HV_REGION_TIMED_REGS);
+    g_assert_cmpuint(s.write_ns->count, ==, 0x20000 / 0x400);
+    g_assert_cmpuint(s.reg_writes, ==, HV_REGION_TIMED_REGS);
+    s.want = NULL;
+    hv_ctx_region_stats(ctx, on_region, &s);
     /* Reset empties them, off keeps them. */
     hv_ctx_reset_timing(ctx);
     g_assert_cmpuint(s.read_ns->count, ==, 0);
