@@ -62,7 +62,13 @@ static bool ioreq_xen_open(hv_xen *x, GError **err)
 {
     x->xch = xc_interface_open(NULL, NULL, 0);
     if (!x->xch) {
-        ioreq_xen_set_error(err, HV_ERROR_IO, errno, "xc_interface_open");
+        int e = errno;
+
+        /* The common cause by far: not dom0, or not root in it. */
+        g_set_error(err, HV_ERROR, HV_ERROR_IO,
+                    "cannot open Xen's control interface (%s): run hvmemu "
+                    "as root in dom0 of a Xen host (/dev/xen/privcmd; "
+                    "xencommons started)", g_strerror(e));
         return false;
     }
     x->dmod = xendevicemodel_open(NULL, 0);
@@ -109,6 +115,13 @@ static bool ioreq_xen_check_domain(hv_xen *x, GError **err)
     xc_dominfo_t info;
     int rc = ioreq_xen_getinfo(x, &info);
 
+    if (rc == -ESRCH) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "domain %u does not exist ('xl list' shows the running "
+                    "domains; 'xl domid NAME' gives a guest's number)",
+                    x->domid);
+        return false;
+    }
     if (rc < 0) {
         ioreq_xen_set_error(err, HV_ERROR_IO, -rc,
                             "xc_domain_getinfo(domain %u)", x->domid);
@@ -148,6 +161,15 @@ static bool ioreq_xen_create_server(hv_xen *x, GError **err)
 
     if (xendevicemodel_create_ioreq_server(x->dmod, x->domid, mode, &x->id) <
         0) {
+        if (errno == ENOSPC) {
+            /* Xen's MAX_NR_IOREQ_SERVERS (8) per domain. */
+            g_set_error(err, HV_ERROR, HV_ERROR_IO,
+                        "domain %u already has as many ioreq servers as Xen "
+                        "allows (other device models serve it: see 'ps' "
+                        "for hvmemu or qemu processes with its domid)",
+                        x->domid);
+            return false;
+        }
         ioreq_xen_set_error(err, HV_ERROR_IO, errno,
                             "xendevicemodel_create_ioreq_server(domain %u)",
                             x->domid);
