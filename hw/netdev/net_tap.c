@@ -193,8 +193,9 @@ static int tap_create(tap_be *t, const char *ifname, bool vnet, GError **err)
     int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 
     if (fd < 0) {
-        g_set_error(err, HV_ERROR, HV_ERROR_IO, "/dev/net/tun: %s",
-                    g_strerror(errno));
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "/dev/net/tun: %s (a tap "
+                    "needs root or CAP_NET_ADMIN and the tun module: "
+                    "modprobe tun)", g_strerror(errno));
         return -1;
     }
     ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0);
@@ -202,8 +203,15 @@ static int tap_create(tap_be *t, const char *ifname, bool vnet, GError **err)
     if (ioctl(fd, TUNSETIFF, &ifr) < 0 ||
         (vnet && (ioctl(fd, TUNSETVNETHDRSZ, &hl) < 0 ||
                   ioctl(fd, TUNSETOFFLOAD, 0) < 0))) {
-        g_set_error(err, HV_ERROR, HV_ERROR_IO, "tap %s: %s", ifr.ifr_name,
-                    g_strerror(errno));
+        int e = errno;
+
+        /* EBUSY: a tap of that name is open already (another guest's?);
+         * EPERM: not allowed to create one. */
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "tap %s: %s%s", ifr.ifr_name,
+                    g_strerror(e),
+                    e == EBUSY ? " (in use: choose another ifname=)"
+                    : e == EPERM ? " (creating a tap needs root or "
+                                   "CAP_NET_ADMIN)" : "");
         close(fd);
         return -1;
     }

@@ -332,6 +332,30 @@ static void test_tap_vnet(void)
     tap_roundtrip(true);
 }
 
+/* A tap name another process (here: another open) holds: one line that
+ * says so and what to change. */
+static void test_tap_busy(void)
+{
+    hv_loop *loop = hv_loop_new();
+    g_autofree char *spec = g_strdup_printf("backend=tap,ifname=hvt%ub",
+                                            (unsigned)getpid());
+    GError *err = NULL;
+    hv_net *first = hv_net_open_spec(loop, spec, &err);
+
+    if (!first) {
+        g_test_skip(err->message);
+        g_clear_error(&err);
+        hv_loop_free(loop);
+        return;
+    }
+    g_assert_null(hv_net_open_spec(loop, spec, &err));
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(err->message, "in use: choose another ifname="));
+    g_clear_error(&err);
+    hv_net_close(first);
+    hv_loop_free(loop);
+}
+
 static void test_errors(void)
 {
     hv_loop *loop = hv_loop_new();
@@ -389,6 +413,7 @@ int main(int argc, char **argv)
     g_test_add_func("/netdev/user-arp", test_user_arp);
     g_test_add_func("/netdev/tap", test_tap);
     g_test_add_func("/netdev/tap-vnet-hdr", test_tap_vnet);
+    g_test_add_func("/netdev/tap-busy", test_tap_busy);
     g_test_add_func("/netdev/errors", test_errors);
     g_test_add_func("/netdev/mac", test_mac);
     return g_test_run();
