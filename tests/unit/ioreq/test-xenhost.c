@@ -248,7 +248,9 @@ static void test_attach_errors(fx *f, gconstpointer data)
     g_clear_error(&err);
     fake.exists = false;
     g_assert_null(hv_xen_attach(FAKE_DOMID, f->loop, NULL, &err));
-    g_assert_error(err, HV_ERROR, HV_ERROR_IO);
+    /* A wrong --domid is the command's fault (exit 2), said so. */
+    g_assert_error(err, HV_ERROR, HV_ERROR_INVAL);
+    g_assert_nonnull(strstr(err->message, "does not exist"));
     g_clear_error(&err);
     g_assert_null(hv_xen_attach(0, f->loop, NULL, &err));
     g_assert_error(err, HV_ERROR, HV_ERROR_INVAL);
