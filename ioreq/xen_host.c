@@ -307,6 +307,12 @@ void hv_xen_detach(hv_xen *x)
     g_free(x);
 }
 
+const hv_xen_req_type hv_xen_req_types[] = {
+    { "pio", IOREQ_TYPE_PIO },       { "mmio", IOREQ_TYPE_COPY },
+    { "pci_config", IOREQ_TYPE_PCI_CONFIG },
+    { "invalidate", IOREQ_TYPE_INVALIDATE }, { NULL, 0 },
+};
+
 void hv_xen_get_stats(const hv_xen *x, hv_xen_stats *st)
 {
     *st = x->stats;

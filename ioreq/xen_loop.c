@@ -132,12 +132,16 @@ static void ioreq_xen_notify(hv_xen *x, int port)
 
 static bool ioreq_xen_service_vcpu(hv_xen *x, unsigned v)
 {
+    ioreq_t *slot = &x->shared->vcpu_ioreq[v];
     hv_tracefile *t = ioreq_xen_tracer(x);
-    uint64_t start = t ? hv_now_ns() : 0;
+    /* Tracing: busy polling asks often, only a ready slot costs a
+     * timestamp (off, the slot's state is read once, by the service). */
+    uint64_t start = t && ioreq_slot_state(slot) == STATE_IOREQ_READY
+                     ? hv_now_ns() : 0;
     ioreq_t done;
     ioreq_status st;
 
-    if (!ioreq_slot_service(&x->shared->vcpu_ioreq[v], &x->env, &done, &st)) {
+    if (!ioreq_slot_service(slot, &x->env, &done, &st)) {
         return false;
     }
     if (t) {
@@ -147,7 +151,9 @@ static bool ioreq_xen_service_vcpu(hv_xen *x, unsigned v)
             snprintf(name, sizeof(name), "vcpu%u", v);
             x->vcpu_track[v] = hv_tracefile_track(t, name);
         }
-        ioreq_xen_trace_event(t, x->vcpu_track[v], &done, start);
+        /* Became ready after the look: a slice of no length. */
+        ioreq_xen_trace_event(t, x->vcpu_track[v], &done,
+                              start ? start : hv_now_ns());
     }
     ioreq_xen_notify(x, x->vcpu_port[v]);
     ioreq_xen_count(x, &done);

@@ -16,8 +16,13 @@
 #include "hw/core/probes.h"
 
 static const char *const space_names[HV_SPACE_COUNT] = {
-    "pio", "mmio", "pci-config",
+    "pio", "mmio", "pci-cfg",
 };
+
+const char *hv_space_name(hv_space space)
+{
+    return (unsigned)space < HV_SPACE_COUNT ? space_names[space] : "?";
+}
 
 static unsigned ops_min(const hv_region_ops *ops)
 {

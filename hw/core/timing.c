@@ -183,12 +183,10 @@ static hv_irq_timing *irq_timing_of(hv_ctx *ctx, uint32_t key)
     return t;
 }
 
-static unsigned irq_track(hv_ctx *ctx, hv_irq_timing *t, uint32_t key)
+static unsigned irq_track(hv_ctx *ctx, hv_irq_timing *t, uint32_t key,
+                          const char *name)
 {
-    char name[32];
-
     if (!t->track) {
-        irq_key_name(key, name, sizeof(name));
         t->track = hv_tracefile_track(ctx->tracer, name);
     }
     return t->track;
@@ -203,12 +201,15 @@ void hv_timing_irq(hv_ctx *ctx, uint32_t key, bool level,
     hv_irq_timing *t = irq_timing_of(ctx, key);
     bool tracing = hv_tracefile_on(ctx->tracer);
     uint64_t now = hv_now_ns();
-    char name[32];
+    char name[32] = "";
 
+    if (tracing) {
+        irq_key_name(key, name, sizeof(name));
+    }
     if (level && !t->raised_at) {
         t->raised_at = now;
         ctx->last_irq_ns = now;
-        ctx->last_irq_track = tracing ? irq_track(ctx, t, key) : 0;
+        ctx->last_irq_track = tracing ? irq_track(ctx, t, key, name) : 0;
         if (cycle_key) {
             cycle_end_at(ctx, cycle_key, now, ctx->last_irq_track);
         }
@@ -217,9 +218,9 @@ void hv_timing_irq(hv_ctx *ctx, uint32_t key, bool level,
             hv_hist_record(&t->hist, now - t->raised_at);
         }
         if (tracing) {
-            irq_key_name(key, name, sizeof(name));
-            hv_tracefile_slice(ctx->tracer, HV_TEV_IRQ, irq_track(ctx, t, key),
-                               name, t->raised_at, now, 0, 0, false);
+            hv_tracefile_slice(ctx->tracer, HV_TEV_IRQ,
+                               irq_track(ctx, t, key, name), name,
+                               t->raised_at, now, 0, 0, false);
         }
         t->raised_at = 0;
     }

@@ -54,17 +54,6 @@ struct hv_tracefile {
 
 /* ---- formatting (writer thread) ---- */
 
-/* An access's address space (hv_trace_event.type for ioreqs). */
-static const char *space_name(uint8_t space)
-{
-    static const char *const names[HV_SPACE_COUNT] = {
-        [HV_SPACE_PIO] = "pio", [HV_SPACE_MMIO] = "mmio",
-        [HV_SPACE_PCI] = "pci-cfg",
-    };
-
-    return space < HV_SPACE_COUNT ? names[space] : NULL;
-}
-
 /* JSON string body of @s (names are ours or a region's, but be safe). */
 static void put_escaped(FILE *f, const char *s, size_t max)
 {
@@ -112,9 +101,11 @@ static void put_event(hv_tracefile *t, const hv_trace_event *e)
         return;
     case HV_TEV_IOREQ:
     case HV_TEV_BUFIOREQ:
-        if (space_name(e->type)) {
+        /* type: the access's hv_space, or 0xff for the other ioreqs. */
+        if (e->type < HV_SPACE_COUNT) {
             fprintf(f, "{\"name\":\"%s %s 0x%" PRIx64 "\"",
-                    space_name(e->type), e->dir ? "write" : "read", e->addr);
+                    hv_space_name(e->type), e->dir ? "write" : "read",
+                    e->addr);
         } else {
             fputs("{\"name\":\"", f);    /* not an access: named by caller */
             put_name(f, e);
@@ -301,8 +292,8 @@ void hv_tracefile_close(hv_tracefile *t)
 void hv_tracefile_set_enabled(hv_tracefile *t, bool on)
 {
     if (t && t->head.enabled != on) {
-        /* The switch itself is in the trace, so gaps are explained. */
-        t->head.enabled = true;
+        /* The switch itself is in the trace, so gaps are explained
+         * (recording does not look at the switch: its callers do). */
         hv_tracefile_instant(t, HV_TEV_NOTE, 0, on ? "trace on" : "trace off",
                              0, 0);
         t->head.enabled = on;

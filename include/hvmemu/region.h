@@ -23,6 +23,9 @@ typedef enum hv_space {
     HV_SPACE_COUNT
 } hv_space;
 
+/* "pio", "mmio", "pci-cfg" (logs, stats, traces); "?" out of range. */
+const char *hv_space_name(hv_space space);
+
 /*
  * PCI config addresses use the same encoding as Xen's IOREQ_TYPE_PCI_CONFIG
  * (public/hvm/ioreq.h): SBDF in bits 63..32, register in bits 11..0.

@@ -48,6 +48,14 @@ typedef struct hv_xen_stats {
     const struct hv_hist *wake_to_response_ns;
 } hv_xen_stats;
 void hv_xen_get_stats(const hv_xen *x, hv_xen_stats *st);
+/* The request types worth reporting, with hv_xen_stats.reqs[] indices
+ * (public/hvm/ioreq.h: 0 PIO, 1 COPY, 2 PCI_CONFIG, 8 INVALIDATE); ends
+ * with a NULL name. */
+typedef struct hv_xen_req_type {
+    const char *name;
+    unsigned type;
+} hv_xen_req_type;
+extern const hv_xen_req_type hv_xen_req_types[];
 
 /* False if libxl recorded the guest without Xen's platform PCI device
  * (xl: xen_platform_pci=0): then it has no PV drivers and the unplug

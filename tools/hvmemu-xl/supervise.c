@@ -70,6 +70,15 @@ typedef struct boot {
     guint stop_timer;
 } boot;
 
+/* xl VERB DOMID (pause, unpause, destroy) on this boot's domain. */
+static bool xl_domain(boot *b, const char *verb)
+{
+    g_autofree char *id = g_strdup_printf("%u", b->domid);
+    const char *args[] = { verb, id, NULL };
+
+    return hvxl_xl(b->o, 60, NULL, args);
+}
+
 static void boot_line(boot *b, const char *l)
 {
     printf("%s\n", l);
@@ -124,13 +133,11 @@ static gboolean on_timeout(gpointer opaque)
 static gboolean on_stop_timeout(gpointer opaque)
 {
     boot *b = opaque;
-    g_autofree char *id = g_strdup_printf("%u", b->domid);
-    const char *args[] = { "destroy", id, NULL };
 
     b->stop_timer = 0;
     fprintf(stderr, "hvmemu-xl: %s did not shut down within %u s: xl "
             "destroy\n", b->c->name, b->o->stop_timeout_s);
-    hvxl_xl(b->o, 60, NULL, args);
+    xl_domain(b, "destroy");
     return G_SOURCE_REMOVE;
 }
 
@@ -235,7 +242,7 @@ static boot_end boot_run(boot *b)
                              "on_reboot=\"preserve\"",
                              "on_crash=\"preserve\"", NULL };
     const char *domid_args[] = { "domid", b->c->name, NULL };
-    g_autofree char *id = NULL, *out = NULL;
+    g_autofree char *out = NULL;
     g_autoptr(GError) err = NULL;
     xc_dominfo_t info;
     hvxl_action act;
@@ -245,8 +252,19 @@ static boot_end boot_run(boot *b)
         !hvxl_xl(b->o, 30, &out, domid_args)) {
         return BOOT_FAILED;
     }
-    b->domid = (uint32_t)g_ascii_strtoull(out, NULL, 10);
-    id = g_strdup_printf("%u", b->domid);
+    {
+        guint64 d = 0;
+
+        /* Never act on dom0 (or nonsense) because xl printed something
+         * unexpected: guests are 1 .. DOMID_FIRST_RESERVED - 1. */
+        if (!g_ascii_string_to_unsigned(g_strstrip(out), 10, 1, 0x7fef, &d,
+                                        NULL)) {
+            fprintf(stderr, "hvmemu-xl: 'xl domid %s' printed '%s', not a "
+                    "guest's domid\n", b->c->name, out);
+            return BOOT_FAILED;
+        }
+        b->domid = (uint32_t)d;
+    }
     printf("hvmemu-xl: %s: domain %u created paused\n", b->c->name, b->domid);
     sigterm = g_unix_signal_add(SIGTERM, on_stop_signal, b);
     sigint = g_unix_signal_add(SIGINT, on_stop_signal, b);
@@ -274,12 +292,9 @@ static boot_end boot_run(boot *b)
         kill(b->pid, SIGTERM);
         goto destroy;
     }
-    {
-        const char *unpause[] = { "unpause", id, NULL };
-        if (!hvxl_xl(b->o, 60, NULL, unpause)) {
-            kill(b->pid, SIGTERM);
-            goto destroy;
-        }
+    if (!xl_domain(b, "unpause")) {
+        kill(b->pid, SIGTERM);
+        goto destroy;
     }
     printf("hvmemu-xl: %s: domain %u running on hvmemu\n", b->c->name,
            b->domid);
@@ -303,12 +318,10 @@ static boot_end boot_run(boot *b)
     if (!info.shutdown) {
         /* Its devices are gone while it runs: stop it before its I/O
          * hangs or QEMU answers in hvmemu's place. */
-        const char *pause[] = { "pause", id, NULL };
-
         fprintf(stderr, "hvmemu-xl: hvmemu exited (%s) while %s runs: the "
                 "domain is paused; 'xl destroy %s' ends it\n", b->last,
                 b->c->name, b->c->name);
-        hvxl_xl(b->o, 60, NULL, pause);
+        xl_domain(b, "pause");
         return BOOT_FAILED;
     }
     switch (info.shutdown_reason) {
@@ -328,19 +341,13 @@ static boot_end boot_run(boot *b)
     if (act == HVXL_PRESERVE) {
         return BOOT_DONE;
     }
-    {
-        const char *destroy[] = { "destroy", id, NULL };
-        if (!hvxl_xl(b->o, 60, NULL, destroy)) {
-            return BOOT_FAILED;
-        }
+    if (!xl_domain(b, "destroy")) {
+        return BOOT_FAILED;
     }
     return act == HVXL_RESTART ? BOOT_RESTART : BOOT_DONE;
 
 destroy:
-    {
-        const char *destroy[] = { "destroy", id, NULL };
-        hvxl_xl(b->o, 60, NULL, destroy);
-    }
+    xl_domain(b, "destroy");
     while (b->pid && !b->exited) {
         g_main_loop_run(b->loop);
     }

@@ -17,7 +17,6 @@
 typedef JsonNode *(*control_cmd_fn)(hvmemu_control_env *env,
                                     JsonObject *req, GError **err);
 
-static const char *const space_names[] = { "pio", "mmio", "pci-cfg" };
 static const char *const unplug_states[] = { "present", "removing",
                                              "absent" };
 static const char *const unplug_kinds[] = { "disk", "cdrom", "nic" };
@@ -178,20 +177,30 @@ static void add_irq_hist(void *opaque, const char *line, const hv_hist *h)
     add_hist(opaque, line, h);
 }
 
+static void add_int(JsonBuilder *b, const char *member, uint64_t v)
+{
+    json_builder_set_member_name(b, member);
+    json_builder_add_int_value(b, (gint64)v);
+}
+
+/* Access counts and handler-time histograms: a region's or a register's. */
+static void add_accesses(JsonBuilder *b, uint64_t reads, uint64_t writes,
+                         const hv_hist *read_ns, const hv_hist *write_ns)
+{
+    add_int(b, "reads", reads);
+    add_int(b, "writes", writes);
+    add_hist(b, "read_ns", read_ns);
+    add_hist(b, "write_ns", write_ns);
+}
+
 /* One register's accesses and handler time (timing on). */
 static void add_register(void *opaque, const hv_reg_stat *rs)
 {
     JsonBuilder *b = opaque;
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "offset");
-    json_builder_add_int_value(b, (gint64)rs->offset);
-    json_builder_set_member_name(b, "reads");
-    json_builder_add_int_value(b, (gint64)rs->reads);
-    json_builder_set_member_name(b, "writes");
-    json_builder_add_int_value(b, (gint64)rs->writes);
-    add_hist(b, "read_ns", rs->read_ns);
-    add_hist(b, "write_ns", rs->write_ns);
+    add_int(b, "offset", rs->offset);
+    add_accesses(b, rs->reads, rs->writes, rs->read_ns, rs->write_ns);
     json_builder_end_object(b);
 }
 
@@ -203,19 +212,12 @@ static void add_region(void *opaque, const hv_region_stat *st)
     json_builder_set_member_name(b, "name");
     json_builder_add_string_value(b, st->name);
     json_builder_set_member_name(b, "space");
-    json_builder_add_string_value(b, space_names[st->space]);
-    json_builder_set_member_name(b, "base");
-    json_builder_add_int_value(b, (gint64)st->base);
-    json_builder_set_member_name(b, "len");
-    json_builder_add_int_value(b, (gint64)st->len);
+    json_builder_add_string_value(b, hv_space_name(st->space));
+    add_int(b, "base", st->base);
+    add_int(b, "len", st->len);
     json_builder_set_member_name(b, "enabled");
     json_builder_add_boolean_value(b, st->enabled);
-    json_builder_set_member_name(b, "reads");
-    json_builder_add_int_value(b, (gint64)st->reads);
-    json_builder_set_member_name(b, "writes");
-    json_builder_add_int_value(b, (gint64)st->writes);
-    add_hist(b, "read_ns", st->read_ns);
-    add_hist(b, "write_ns", st->write_ns);
+    add_accesses(b, st->reads, st->writes, st->read_ns, st->write_ns);
     if (st->read_ns || st->write_ns) {
         json_builder_set_member_name(b, "registers");
         json_builder_begin_array(b);
@@ -227,19 +229,13 @@ static void add_region(void *opaque, const hv_region_stat *st)
 
 static void add_xen_stats(JsonBuilder *b, const hv_xen *xen)
 {
-    /* Request types of public/hvm/ioreq.h: 0 PIO, 1 COPY, 2 PCI_CONFIG,
-     * 8 INVALIDATE. */
-    static const struct { const char *name; unsigned type; } types[] = {
-        { "pio", 0 }, { "mmio", 1 }, { "pci_config", 2 }, { "invalidate", 8 },
-    };
     hv_xen_stats xs;
 
     hv_xen_get_stats(xen, &xs);
     json_builder_set_member_name(b, "ioreqs");
     json_builder_begin_object(b);
-    for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
-        json_builder_set_member_name(b, types[i].name);
-        json_builder_add_int_value(b, (gint64)xs.reqs[types[i].type]);
+    for (const hv_xen_req_type *t = hv_xen_req_types; t->name; t++) {
+        add_int(b, t->name, xs.reqs[t->type]);
     }
     json_builder_set_member_name(b, "buffered");
     json_builder_add_int_value(b, (gint64)xs.bufreqs);

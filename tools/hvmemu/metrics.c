@@ -107,7 +107,6 @@ static void histogram(expo *e, const char *name, const char *const *labels,
 
 /* ---- the families ---- */
 
-static const char *const space_names[] = { "pio", "mmio", "pci-cfg" };
 
 typedef struct region_pass {
     expo *e;
@@ -122,7 +121,7 @@ static void region_sample(void *opaque, const hv_region_stat *st)
     snprintf(base, sizeof(base), "0x%" PRIx64, st->base);
     for (int w = 0; w < 2; w++) {
         const char *labels[] = { "region", st->name,
-                                 "space", space_names[st->space],
+                                 "space", hv_space_name(st->space),
                                  "base", base, "op", w ? "write" : "read",
                                  NULL };
         const hv_hist *h = w ? st->write_ns : st->read_ns;
@@ -152,9 +151,6 @@ static void cycle_sample(void *opaque, const char *name, const hv_hist *h)
 
 char *hvmemu_metrics_text(hv_ctx *ctx, const hv_xen *xen, uint32_t domid)
 {
-    static const struct { const char *name; unsigned type; } types[] = {
-        { "pio", 0 }, { "mmio", 1 }, { "pci_config", 2 }, { "invalidate", 8 },
-    };
     expo e = { g_string_new(NULL), domid };
     region_pass rp = { &e, 0 };
     hv_tracefile *t = hv_ctx_tracefile(ctx);
@@ -182,9 +178,9 @@ char *hvmemu_metrics_text(hv_ctx *ctx, const hv_xen *xen, uint32_t domid)
         hv_xen_get_stats(xen, &xs);
         family(&e, "hvmemu_ioreqs_total", "counter",
                "Requests served from Xen's ioreq pages, by type.");
-        for (size_t i = 0; i < G_N_ELEMENTS(types); i++) {
-            const char *labels[] = { "type", types[i].name, NULL };
-            counter(&e, "hvmemu_ioreqs_total", labels, xs.reqs[types[i].type]);
+        for (const hv_xen_req_type *rt = hv_xen_req_types; rt->name; rt++) {
+            const char *labels[] = { "type", rt->name, NULL };
+            counter(&e, "hvmemu_ioreqs_total", labels, xs.reqs[rt->type]);
         }
         {
             const char *labels[] = { "type", "buffered", NULL };

@@ -13,7 +13,6 @@
 
 static void print_region(void *opaque, const hv_region_stat *st)
 {
-    static const char *const spaces[] = { "pio", "mmio", "pci-cfg" };
     char range[48];
 
     if (st->space == HV_SPACE_PCI) {
@@ -27,7 +26,7 @@ static void print_region(void *opaque, const hv_region_stat *st)
         snprintf(range, sizeof(range), "(not mapped)");
     }
     printf("  %-12s %-8s %-24s %10" PRIu64 " %10" PRIu64 "\n", st->name,
-           spaces[st->space], range, st->reads, st->writes);
+           hv_space_name(st->space), range, st->reads, st->writes);
 }
 
 void hvmemu_print_summary(hv_ctx *ctx, const hv_xen *xen)
