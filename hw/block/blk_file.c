@@ -293,29 +293,70 @@ static bool blk_pick_engine(hv_blk *b, GError **err)
     return true;
 }
 
-hv_blk *hv_blk_open(hv_loop *loop, const char *path, unsigned flags,
-                    GError **err)
+/* A raw file or block device: open it and pick an I/O engine. */
+static bool blk_open_local(hv_blk *b, GError **err)
 {
-    hv_blk *b = g_new0(hv_blk, 1);
-    int oflags = O_CLOEXEC | ((flags & HV_BLK_RDONLY) ? O_RDONLY : O_RDWR);
+    int oflags = O_CLOEXEC | ((b->flags & HV_BLK_RDONLY) ? O_RDONLY : O_RDWR);
 
-    b->loop = loop;
-    b->path = g_strdup(path);
-    b->flags = flags;
-    b->done_efd = -1;
-    g_mutex_init(&b->done_lock);
-    if (flags & HV_BLK_DIRECT) {
+    if (b->flags & HV_BLK_DIRECT) {
         oflags |= O_DIRECT;
     }
-    b->fd = open(path, oflags);
+    b->fd = open(b->path, oflags);
     if (b->fd < 0) {
-        g_set_error(err, HV_ERROR, HV_ERROR_IO, "%s: open: %s", path,
+        g_set_error(err, HV_ERROR, HV_ERROR_IO, "%s: open: %s", b->path,
                     g_strerror(errno));
-        goto fail;
+        return false;
     }
-    if (blk_probe_size(b, err) < 0) {
-        goto fail;
+    return blk_probe_size(b, err) == 0 && blk_pick_engine(b, err);
+}
+
+/* An NBD export, or an image a qemu-nbd child serves over NBD. The child's
+ * image stays open O_PATH so the twin guard can recognise the file. */
+static bool blk_open_nbd(hv_blk *b, GError **err)
+{
+    if (b->flags & HV_BLK_DIRECT) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "%s: direct=on applies to local raw images only",
+                    b->path);
+        return false;
     }
+    if (b->format) {
+        if (blk_nbd_target(b->path)) {
+            g_set_error(err, HV_ERROR, HV_ERROR_INVAL, "%s: format=%s over "
+                        "NBD: let the server open the image (qemu-nbd -f %s)"
+                        " and give its raw export", b->path, b->format,
+                        b->format);
+            return false;
+        }
+        b->fd = open(b->path, O_PATH | O_CLOEXEC);
+        if (b->fd < 0) {
+            g_set_error(err, HV_ERROR, HV_ERROR_IO, "%s: open: %s", b->path,
+                        g_strerror(errno));
+            return false;
+        }
+    }
+    if (!blk_nbd_open(b, err)) {
+        return false;
+    }
+    b->eng = &blk_engine_nbd;
+    return true;
+}
+
+hv_blk *hv_blk_open_opts(hv_loop *loop, const char *target,
+                         const hv_blk_opts *opts, unsigned flags,
+                         GError **err)
+{
+    hv_blk *b = g_new0(hv_blk, 1);
+    const char *fmt = opts ? opts->format : NULL;
+
+    b->loop = loop;
+    b->path = g_strdup(target);
+    b->format = fmt && *fmt && strcmp(fmt, "raw") ? g_strdup(fmt) : NULL;
+    b->reconnect_s = opts && opts->reconnect_s ? opts->reconnect_s : 30;
+    b->flags = flags;
+    b->fd = -1;
+    b->done_efd = -1;
+    g_mutex_init(&b->done_lock);
     b->done_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (b->done_efd < 0) {
         g_set_error(err, HV_ERROR, HV_ERROR_IO, "eventfd: %s",
@@ -329,7 +370,8 @@ hv_blk *hv_blk_open(hv_loop *loop, const char *path, unsigned flags,
         goto fail;
     }
     b->delay_timer = hv_timer_new(loop, blk_delay_fire, b);
-    if (!blk_pick_engine(b, err)) {
+    if (b->format || blk_nbd_target(target) ? !blk_open_nbd(b, err) :
+                                              !blk_open_local(b, err)) {
         goto fail;
     }
     return b;
@@ -348,9 +390,16 @@ fail:
         close(b->fd);
     }
     g_mutex_clear(&b->done_lock);
+    g_free(b->format);
     g_free(b->path);
     g_free(b);
     return NULL;
+}
+
+hv_blk *hv_blk_open(hv_loop *loop, const char *path, unsigned flags,
+                    GError **err)
+{
+    return hv_blk_open_opts(loop, path, NULL, flags, err);
 }
 
 /* Block until every request has completed (callbacks run here). */
@@ -387,8 +436,11 @@ void hv_blk_close(hv_blk *b)
     hv_timer_free(b->delay_timer);
     hv_loop_remove(b->loop, b->done_watch);
     close(b->done_efd);
-    close(b->fd);
+    if (b->fd >= 0) {
+        close(b->fd);
+    }
     g_mutex_clear(&b->done_lock);
+    g_free(b->format);
     g_free(b->path);
     g_free(b);
 }

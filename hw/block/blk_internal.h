@@ -36,6 +36,12 @@ struct blk_req {
     void *opaque;
     int ret;
     uint64_t due_ns;    /* fault delay: deliver at this time */
+    /* NBD engine (blk_nbd.c) only: */
+    void *bounce;       /* contiguous copy of a multi-segment request */
+    unsigned parts;     /* NBD commands still out for this request */
+    unsigned attempts;  /* times re-sent after a connection loss */
+    bool retry;         /* a part failed with the connection */
+    uint64_t gen;       /* FLUSH: writes acknowledged when it was sent */
     blk_req *next;
 };
 
@@ -50,8 +56,10 @@ typedef struct blk_engine {
 
 struct hv_blk {
     hv_loop *loop;
-    char *path;
-    int fd;
+    char *path;         /* file, device, or NBD URI */
+    char *format;       /* NULL: raw; else served by a qemu-nbd child */
+    unsigned reconnect_s;   /* NBD: seconds before I/O fails with EIO */
+    int fd;             /* file or device; O_PATH of a child's image; -1 */
     unsigned flags;
     bool is_bdev;
     uint64_t size;
@@ -71,6 +79,12 @@ struct hv_blk {
 
 extern const blk_engine blk_engine_uring;
 extern const blk_engine blk_engine_threads;
+extern const blk_engine blk_engine_nbd;
+
+/* blk_nbd.c: is @target an NBD URI; connect @b (path, format, flags set)
+ * and set its size and eng_priv. */
+bool blk_nbd_target(const char *target);
+bool blk_nbd_open(hv_blk *b, GError **err);
 
 /* Any thread: queue a finished request for delivery on the loop thread. */
 void blk_defer(hv_blk *b, blk_req *r);

@@ -27,9 +27,17 @@ typedef struct spec_parse {
 static const char *const raw_prefixes[] = {
     "tap:aio:", "tap2:aio:", "phy:", "file:", "raw:", "aio:",
 };
-static const char *const nonraw_prefixes[] = {
-    "tap:qcow2:", "tap:qcow:", "tap:vhd:", "tap2:vhd:", "qcow2:", "qcow:",
-    "vhd:", "qed:", "vmdk:",
+/* Deprecated format prefixes (xl-disk-configuration(5), "target") and
+ * the format= they stand for. */
+static const struct { const char *prefix, *format; } format_prefixes[] = {
+    { "tap:qcow2:", "qcow2" }, { "tap:qcow:", "qcow" },
+    { "tap:vhd:", "vhd" }, { "tap2:vhd:", "vhd" }, { "qcow2:", "qcow2" },
+    { "qcow:", "qcow" }, { "vhd:", "vhd" }, { "qed:", "qed" },
+};
+/* xl's format= names that are not raw, served through qemu-nbd. */
+static const struct { const char *xl, *format; } formats[] = {
+    { "qcow2", "qcow2" }, { "qcow", "qcow" }, { "vhd", "vpc" },
+    { "qed", "qed" },
 };
 
 G_GNUC_PRINTF(2, 3)
@@ -46,14 +54,20 @@ static bool spec_fail(GError **err, const char *fmt, ...)
     return false;
 }
 
-static bool spec_format_ok(const char *fmt, GError **err)
+static bool spec_format(blk_spec *s, const char *fmt, GError **err)
 {
     if (!fmt || !*fmt || !strcmp(fmt, "raw")) {
         return true;
     }
-    return spec_fail(err, "disk format '%s' is not supported: hvmemu serves "
-                     "raw images and block devices only (convert with "
-                     "'qemu-img convert -O raw')", fmt);
+    for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+        if (!strcmp(fmt, formats[i].xl)) {
+            s->format = g_strdup(formats[i].format);
+            return true;
+        }
+    }
+    return spec_fail(err, "disk format '%s' is not supported: give raw, "
+                     "qcow2, qcow, vhd or qed (convert others with "
+                     "'qemu-img convert -O qcow2')", fmt);
 }
 
 /* Strip a deprecated "phy:"/"file:"... prefix from a positional target. */
@@ -61,12 +75,16 @@ static bool spec_strip_prefix(spec_parse *p, GError **err)
 {
     char *t = p->pos[POS_TARGET];
 
-    for (size_t i = 0; i < G_N_ELEMENTS(nonraw_prefixes); i++) {
-        if (g_str_has_prefix(t, nonraw_prefixes[i])) {
-            return spec_fail(err, "disk format prefix '%s' is not "
-                             "supported: hvmemu serves raw images and block "
-                             "devices only (convert with 'qemu-img convert "
-                             "-O raw')", nonraw_prefixes[i]);
+    for (size_t i = 0; i < G_N_ELEMENTS(format_prefixes); i++) {
+        size_t n = strlen(format_prefixes[i].prefix);
+
+        if (!strncmp(t, format_prefixes[i].prefix, n)) {
+            if (p->pos[POS_FORMAT]) {
+                return spec_fail(err, "disk spec: format given twice");
+            }
+            p->pos[POS_FORMAT] = g_strdup(format_prefixes[i].format);
+            memmove(t, t + n, strlen(t + n) + 1);
+            return true;
         }
     }
     for (size_t i = 0; i < G_N_ELEMENTS(raw_prefixes); i++) {
@@ -206,6 +224,16 @@ static bool spec_keyval(spec_parse *p, blk_spec *s, const char *key,
     if (!strcmp(key, "discard")) {
         return spec_onoff(key, val, &s->discard, err);
     }
+    if (!strcmp(key, "reconnect")) {
+        guint64 n;
+
+        if (!g_ascii_string_to_unsigned(val, 10, 1, 86400, &n, NULL)) {
+            return spec_fail(err, "disk spec: reconnect wants seconds "
+                             "(1-86400), not '%s'", val);
+        }
+        s->reconnect_s = (unsigned)n;
+        return true;
+    }
     if (g_str_has_prefix(key, "x-inject-") || !strcmp(key, "x-delay-ms")) {
         if (!strcmp(key, "x-inject-eio") || !strcmp(key, "x-delay-ms") ||
             !strcmp(key, "x-inject-flush-eio")) {
@@ -254,6 +282,9 @@ static bool spec_item(spec_parse *p, blk_spec *s, const char *item,
             return true;
         }
         return spec_positional(p, item, err);
+    }
+    if (strstr(item, "://") && strstr(item, "://") < eq) {
+        return spec_positional(p, item, err);   /* a URI's query */
     }
     key = g_strndup(item, (gsize)(eq - item));
     for (int i = 0; i < POS_N; i++) {
@@ -313,7 +344,7 @@ static bool spec_finish(spec_parse *p, blk_spec *s, GError **err)
     char *vdev = p->pos[POS_VDEV];
     char *colon;
 
-    if (!spec_format_ok(p->pos[POS_FORMAT], err) ||
+    if (!spec_format(s, p->pos[POS_FORMAT], err) ||
         !spec_access(s, p->pos[POS_ACCESS], err)) {
         return false;
     }
@@ -341,9 +372,15 @@ static bool spec_finish(spec_parse *p, blk_spec *s, GError **err)
         return spec_fail(err, "disk spec: no target (image file or block "
                          "device)");
     }
-    s->target = p->pos[POS_TARGET][0] == '/' ?
+    s->target = p->pos[POS_TARGET][0] == '/' ||
+                strstr(p->pos[POS_TARGET], "://") ?
         g_strdup(p->pos[POS_TARGET]) :
         g_strconcat("/dev/", p->pos[POS_TARGET], NULL);
+    if (s->format && strstr(s->target, "://")) {
+        return spec_fail(err, "disk spec: format=%s over NBD: let the "
+                         "server open the image and give its raw export",
+                         s->format);
+    }
     s->vdev = vdev && *vdev ? g_strdup(vdev) : NULL;
     return true;
 }
@@ -374,4 +411,5 @@ void blk_spec_clear(blk_spec *s)
     g_clear_pointer(&s->target, g_free);
     g_clear_pointer(&s->vdev, g_free);
     g_clear_pointer(&s->serial, g_free);
+    g_clear_pointer(&s->format, g_free);
 }

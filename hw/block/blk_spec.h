@@ -7,9 +7,14 @@
  *   /srv/guest.img,raw,hda,rw          positional: target,format,vdev,access
  *   format=raw, vdev=hda, access=rw, target=/srv/guest.img
  *
- * plus hvmemu keys: serial=, wcache=on|off, direct=on|off, and for tests
- * x-inject-eio=LBA[+COUNT], x-inject-flush-eio, x-delay-ms=N.
- * Only raw images are accepted; unknown keys are refused.
+ *   format=qcow2, vdev=hda, target=/srv/overlay.qcow2
+ *   format=raw, vdev=hda, target=nbd://storage:10809/guest
+ *
+ * plus hvmemu keys: serial=, wcache=on|off, direct=on|off, reconnect=SEC
+ * (NBD), and for tests x-inject-eio=LBA[+COUNT], x-inject-flush-eio,
+ * x-delay-ms=N. Raw images and block devices are served directly; qcow2,
+ * qcow, vhd and qed through a qemu-nbd child; NBD URIs (nbd://,
+ * nbd+unix://, nbds://) through libnbd. Unknown keys are refused.
  */
 #ifndef HW_BLOCK_BLK_SPEC_H
 #define HW_BLOCK_BLK_SPEC_H
@@ -20,7 +25,9 @@
 #include "hw/block/blk_fault.h"
 
 typedef struct blk_spec {
-    char *target;       /* path of the image or block device */
+    char *target;       /* path of the image or device, or an NBD URI */
+    char *format;       /* NULL: raw; else qemu-nbd's name ("qcow2") */
+    unsigned reconnect_s;   /* NBD: 0 = default */
     char *vdev;         /* "hda"... as given (":cdrom" suffix removed) */
     bool readonly;
     bool cdrom;         /* devtype=cdrom */

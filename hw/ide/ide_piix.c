@@ -155,7 +155,11 @@ static bool piix_open_disk(ide_piix *p, int unit, const blk_spec *s,
         g_info("hd%c: cdrom, no disc", 'a' + unit);
         return true;
     }
-    blk = hv_blk_open(hv_ctx_loop(p->dev.ctx), s->target, flags, err);
+    hv_blk_opts opts = { .format = s->format,
+                         .reconnect_s = s->reconnect_s };
+
+    blk = hv_blk_open_opts(hv_ctx_loop(p->dev.ctx), s->target, &opts, flags,
+                           err);
     if (!blk) {
         return false;
     }
@@ -167,8 +171,9 @@ static bool piix_open_disk(ide_piix *p, int unit, const blk_spec *s,
     hv_blk_set_fault(blk, &s->fault);
     bus->drive[unit % 2] = ide_drive_new(bus, (unsigned)unit % 2, blk, &conf);
     ide_unplug_register(bus->drive[unit % 2]);
-    g_info("hd%c: %s, %" G_GUINT64_FORMAT " sectors, %s%s, %s", 'a' + unit,
-           s->target, bus->drive[unit % 2]->nsectors,
+    g_info("hd%c: %s%s%s, %" G_GUINT64_FORMAT " sectors, %s%s, %s",
+           'a' + unit, s->target, s->format ? " " : "",
+           s->format ? s->format : "", bus->drive[unit % 2]->nsectors,
            s->cdrom ? "cdrom" : s->readonly ? "ro" : "rw",
            s->direct ? " direct" : "", hv_blk_engine(blk));
     return true;

@@ -30,11 +30,30 @@ enum {
 
 hv_blk *hv_blk_open(hv_loop *loop, const char *path, unsigned flags,
                     GError **err);
+
+/*
+ * How to reach an image that is not a raw local file or block device.
+ * @format: NULL or "raw" for those and for NBD URIs (nbd://host:port/name,
+ * nbd+unix:///name?socket=PATH, nbds:// for TLS); any other format
+ * qemu-nbd(8) reads ("qcow2", "qed", "vpc", ...) is served by a qemu-nbd
+ * child started on open and stopped on close.
+ * @reconnect_s: NBD only: how long requests wait for a lost server to come
+ * back before they fail with EIO (0: the default, 30 s).
+ */
+typedef struct hv_blk_opts {
+    const char *format;
+    unsigned reconnect_s;
+} hv_blk_opts;
+
+hv_blk *hv_blk_open_opts(hv_loop *loop, const char *target,
+                         const hv_blk_opts *opts, unsigned flags,
+                         GError **err);
 void hv_blk_close(hv_blk *b);
 
 uint64_t hv_blk_size(const hv_blk *b);   /* bytes */
 bool hv_blk_readonly(const hv_blk *b);
-const char *hv_blk_engine(const hv_blk *b);  /* "io_uring" / "threads" */
+/* "io_uring", "threads" or "nbd" */
+const char *hv_blk_engine(const hv_blk *b);
 
 /*
  * Is the storage named by @path (a file or a block device node; NULL: none)

@@ -48,7 +48,23 @@ static void test_forms(void)
     check("vg/guest,,hda", "/dev/vg/guest", "hda", false);
 }
 
-static void test_format_refused(void)
+static void check_format(const char *text, const char *target,
+                         const char *format)
+{
+    GError *err = NULL;
+    blk_spec s;
+
+    if (!blk_spec_parse(text, &s, &err)) {
+        g_error("'%s': %s", text, err->message);
+    }
+    g_assert_cmpstr(s.target, ==, target);
+    g_assert_cmpstr(s.format, ==, format);
+    blk_spec_clear(&s);
+}
+
+/* Non-raw formats go to qemu-nbd under its own names; NBD URIs are kept
+ * as given (never taken for a /dev name), query strings included. */
+static void test_formats_and_uris(void)
 {
     GError *err = NULL;
     blk_spec s;
@@ -56,9 +72,25 @@ static void test_format_refused(void)
     g_assert_false(blk_spec_parse("/a.img,hda", &s, &err));
     g_assert_nonnull(strstr(err->message, "format 'hda'"));
     g_clear_error(&err);
-    refuse("/srv/g.qcow2,qcow2,hda,w", "raw");
-    refuse("qcow2:/srv/g.qcow2,hda,w", "raw");
-    refuse("format=vhd,vdev=hda,target=/x", "raw");
+    check_format("/srv/g.qcow2,qcow2,hda,w", "/srv/g.qcow2", "qcow2");
+    check_format("qcow2:/srv/g.qcow2,hda,w", "/srv/g.qcow2", "qcow2");
+    check_format("tap:vhd:/srv/g.vhd,hda,w", "/srv/g.vhd", "vpc");
+    check_format("format=vhd,vdev=hda,target=/x", "/x", "vpc");
+    check_format("/srv/g.img,raw,hda,w", "/srv/g.img", NULL);
+    check_format("nbd://st1:10809/guest,raw,hda,w", "nbd://st1:10809/guest",
+                 NULL);
+    check_format("nbd+unix:///g?socket=/run/n.sock,,hda,w",
+                 "nbd+unix:///g?socket=/run/n.sock", NULL);
+    check_format("format=raw,vdev=hda,target=nbds://st1/g?tls-certificates="
+                 "/etc/pki/nbd", "nbds://st1/g?tls-certificates=/etc/pki/nbd",
+                 NULL);
+    g_assert_true(blk_spec_parse("nbd://h/e,,hda,reconnect=5", &s, &err));
+    g_assert_cmpuint(s.reconnect_s, ==, 5);
+    blk_spec_clear(&s);
+    refuse("/srv/g.vmdk,vmdk,hda,w", "qcow2");
+    refuse("format=qcow2,qcow2:/x,hda", "twice");
+    refuse("nbd://h/e,qcow2,hda", "over NBD");
+    refuse("nbd://h/e,,hda,reconnect=0", "reconnect");
 }
 
 static void test_bad(void)
@@ -106,7 +138,7 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/blk/spec/forms", test_forms);
-    g_test_add_func("/blk/spec/format-refused", test_format_refused);
+    g_test_add_func("/blk/spec/formats-uris", test_formats_and_uris);
     g_test_add_func("/blk/spec/bad", test_bad);
     g_test_add_func("/blk/spec/cdrom-options", test_cdrom_and_options);
     return g_test_run();
