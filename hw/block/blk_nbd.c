@@ -15,7 +15,7 @@
  *
  * Connection loss: commands in flight are re-sent on a new connection
  * (reads and writes are idempotent) with a backoff of 100 ms doubling to
- * 5 s. After reconnect_s seconds without a connection every waiting
+ * 2 s. After reconnect_s seconds without a connection every waiting
  * request fails with EIO (the guest sees an ATA error, never a hang) and
  * new ones fail at once until the server is back. Writes the server had
  * acknowledged but not yet flushed may be lost with the server: the NBD
@@ -38,7 +38,7 @@
 #define NBD_CHUNK (4u << 20)            /* bytes per NBD command */
 #define NBD_CONNECT_MS 10000            /* one connection attempt */
 #define NBD_BACKOFF_MIN_MS 100
-#define NBD_BACKOFF_MAX_MS 5000
+#define NBD_BACKOFF_MAX_MS 2000
 
 typedef struct nbd_eng {
     hv_blk *b;

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+# nbd-disk: disks that are not local raw files, in one boot.
+#  - hda is an NBD export (qemu-nbd on a Unix socket in dom0, reached
+#    through libnbd): the guest reads it byte-exact; then dom0 kills the
+#    server with SIGKILL in the middle of the guest's reads and restarts it
+#    3 s later: every read completes with the right data (hvmemu reconnects
+#    and re-sends), nothing fails, and writes after it reach the image.
+#  - hdb is a qcow2 overlay on a raw base (xl's format=qcow2), served by a
+#    qemu-nbd child hvmemu starts and stops: the guest reads the base
+#    through it, its writes land in the overlay, the base is unchanged.
+LAB_ORDER=36
+GUEST_TIMEOUT=600
+GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
+GUEST_MODULES="crct10dif_generic ata_piix sd_mod"
+DISK_MB=16
+DISK_SECTORS=$((DISK_MB * 2048))
+BASE_MB=8
+BASE_SECTORS=$((BASE_MB * 2048))
+OUTAGE_S=3
+HVMEMU_ARGS='-v --disk "format=raw,vdev=hda,access=rw,target=nbd+unix:///?socket=$WORK/nbd.sock"
+             --disk "format=qcow2,vdev=hdb,access=rw,target=$WORK/overlay.qcow2"'
+HVMEMU_LOG_EXPECT='reconnected after'
+
+nbd_server_start() {
+    rm -f "$WORK/nbd.sock"
+    qemu-nbd --persistent --format=raw --cache=writeback \
+        --socket="$WORK/nbd.sock" "$WORK/disk.img" \
+        >>"$OUT/qemu-nbd.log" 2>&1 </dev/null &
+    echo $! >"$WORK/nbd.pid"
+    local i
+    for i in $(seq 100); do
+        [[ -S $WORK/nbd.sock ]] && return 0
+        sleep 0.1
+    done
+    dom0_fail "qemu-nbd did not create its socket: $(tail -2 "$OUT/qemu-nbd.log")"
+    return 1
+}
+
+dom0_prepare() {
+    dom0_pattern_image "$WORK/disk.img" $DISK_MB 1 &&
+        dom0_pattern_image "$WORK/base.img" $BASE_MB 2 &&
+        qemu-img create -q -f qcow2 -b "$WORK/base.img" -F raw \
+            "$WORK/overlay.qcow2" &&
+        nbd_server_start
+}
+
+has_sdb() { [ -b /dev/sdb ]; }
+
+guest_main() {
+    LAB_WAIT=30 wait_for has_sdb || { fail detect "no sdb (hdb) appeared"; return; }
+    check nbd-read labtool pattern-check /dev/sda 1 0 $DISK_SECTORS direct
+    check overlay-base-read labtool pattern-check /dev/sdb 2 0 $BASE_SECTORS direct
+    check overlay-write labtool pattern-write /dev/sdb 3 0 2048 direct
+    check overlay-reread labtool pattern-check /dev/sdb 3 0 2048 direct
+    check overlay-base-kept labtool pattern-check /dev/sdb 2 2048 2048 direct
+    mark "kill-server-now"
+    i=1
+    while [ $i -le 4 ]; do
+        check nbd-read-across-outage-$i labtool pattern-check /dev/sda 1 0 $DISK_SECTORS direct
+        i=$((i + 1))
+    done
+    check nbd-write-after labtool pattern-write /dev/sda 4 4096 4096 direct
+    check nbd-reread-after labtool pattern-check /dev/sda 4 4096 4096 direct
+    dmesg | grep -iE 'ata[0-9]|I/O error' | tail -5 | while read -r l; do echo "GUEST-DMESG: $l"; done
+}
+
+dom0_drive() {
+    lab_wait_guest_start || return
+    lab_wait_serial '^LAB-MARK: kill-server-now' "$GUEST_TIMEOUT" ||
+        { dom0_fail "the guest never reached the outage"; return; }
+    kill -KILL "$(cat "$WORK/nbd.pid")"
+    dom0_note "qemu-nbd killed (SIGKILL); restarting it in ${OUTAGE_S}s"
+    sleep $OUTAGE_S
+    nbd_server_start || return
+    lab_wait_serial '^GUEST: done' "$GUEST_TIMEOUT" ||
+        dom0_fail "no 'GUEST: done' after the server came back"
+}
+
+dom0_check() {
+    kill "$(cat "$WORK/nbd.pid")" 2>/dev/null
+    dom0_log_has 'connection lost' "the server's death"
+    dom0_log_has 'hda: nbd\+unix' "the NBD disk"
+    dom0_log_has 'hdb: .*overlay.qcow2 qcow2' "the qcow2 disk"
+    pgrep -f "qemu-nbd --format=qcow2" >/dev/null &&
+        dom0_fail "the qemu-nbd child outlived hvmemu"
+    dom0_image_unchanged "$WORK/base.img" "the overlay's base"
+    /lab/bin/labtool pattern-check "$WORK/disk.img" 4 4096 4096 >/dev/null ||
+        dom0_fail "the writes after the outage are not in disk.img"
+    qemu-img convert -O raw "$WORK/overlay.qcow2" "$WORK/overlay.raw" &&
+        /lab/bin/labtool pattern-check "$WORK/overlay.raw" 3 0 2048 >/dev/null &&
+        /lab/bin/labtool pattern-check "$WORK/overlay.raw" 2 2048 $((BASE_SECTORS - 2048)) >/dev/null ||
+        dom0_fail "the overlay does not hold the guest's writes over the base"
+}
