@@ -5,6 +5,10 @@
  * one command at a time (IDE has no queueing), each for a fixed time.
  *
  *   bench-ide [--image FILE] [--seconds N] [--direct]
+ *   bench-ide --target URI --size-mib M [--seconds N]
+ *
+ * --target gives the disk as a target hvmemu opens itself (an NBD URI),
+ * of M MiB.
  *
  * Needs XENSIM_BIN, XENSIM_LIBDIR and HVMEMU_BIN like the sim tests.
  * Without --image a 256 MiB file of data is made in $TMPDIR. Prints one
@@ -82,12 +86,16 @@ static void run(env *e, const workload *w, uint64_t sectors, double secs)
 int main(int argc, char **argv)
 {
     g_autofree char *image = NULL;
-    gint seconds = 3;
+    g_autofree char *target = NULL;
+    gint seconds = 3, size_mib = 0;
     gboolean direct = FALSE;
     GOptionEntry entries[] = {
         { "image", 0, 0, G_OPTION_ARG_FILENAME, &image, "disk image", "F" },
         { "seconds", 0, 0, G_OPTION_ARG_INT, &seconds, "per workload", "N" },
         { "direct", 0, 0, G_OPTION_ARG_NONE, &direct, "O_DIRECT", NULL },
+        { "target", 0, 0, G_OPTION_ARG_STRING, &target, "disk target (URI)",
+          "T" },
+        { "size-mib", 0, 0, G_OPTION_ARG_INT, &size_mib, "its size", "M" },
         { NULL },
     };
     GOptionContext *oc = g_option_context_new("- IDE DMA benchmark");
@@ -102,6 +110,18 @@ int main(int argc, char **argv)
         return 2;
     }
     g_option_context_free(oc);
+    if (target) {
+        if (size_mib <= 0) {
+            fprintf(stderr, "bench-ide: --target needs --size-mib\n");
+            return 2;
+        }
+        ig_start_image(&e, target, NULL, NULL);
+        for (size_t i = 0; i < G_N_ELEMENTS(workloads); i++) {
+            run(&e, &workloads[i], (uint64_t)size_mib * 2048, seconds);
+        }
+        ig_stop(&e);
+        return 0;
+    }
     if (!image) {
         image = make_data_image(256 << 20);
         own = true;
