@@ -275,7 +275,7 @@ static bool nbd_answer_locally(nbd_eng *e, blk_req *r)
     hv_blk *b = e->b;
 
     if (r->op == BLK_OP_FLUSH && e->lost) {
-        g_warning("blk: %s: FLUSH fails: writes the lost server had "
+        g_warning("%s: FLUSH fails: writes the lost server had "
                   "acknowledged may not be on its disk", b->path);
         e->lost = false;
         e->flushed_gen = e->wgen;
@@ -410,7 +410,7 @@ static void nbd_lost(nbd_eng *e)
     if (e->wgen > e->flushed_gen && e->can_flush) {
         e->lost = true;
     }
-    g_warning("blk: %s: connection lost (%s)%s; reconnecting", e->b->path,
+    g_warning("%s: connection lost (%s)%s; reconnecting", e->b->path,
               msg && *msg ? msg : "closed",
               e->lost ? ", with acknowledged writes not yet flushed" : "");
     g_free(msg);
@@ -430,7 +430,7 @@ static void nbd_lost(nbd_eng *e)
             e->reconnects++;
             g_atomic_int_set(&e->failing, 0);
             nbd_note_caps(e);
-            g_message("blk: %s: reconnected after %.1f s (%u so far)",
+            g_message("%s: reconnected after %.1f s (%u so far)",
                       e->b->path,
                       (double)(g_get_monotonic_time() - since) / 1e6,
                       e->reconnects);
@@ -439,7 +439,7 @@ static void nbd_lost(nbd_eng *e)
         }
         if (!g_atomic_int_get(&e->failing) &&
             g_get_monotonic_time() - since >= limit) {
-            g_warning("blk: %s: no server for %u s (%s): failing I/O with "
+            g_warning("%s: no server for %u s (%s): failing I/O with "
                       "EIO until it is back", e->b->path, e->b->reconnect_s,
                       why);
             g_atomic_int_set(&e->failing, 1);
@@ -502,7 +502,7 @@ static gpointer nbd_thread(gpointer data)
         p[1].events = ((dir & LIBNBD_AIO_DIRECTION_READ) ? POLLIN : 0) |
                       ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? POLLOUT : 0);
         if (poll(p, 2, 1000) < 0 && errno != EINTR) {
-            g_warning("blk: %s: poll: %s", e->b->path, g_strerror(errno));
+            g_warning("%s: poll: %s", e->b->path, g_strerror(errno));
             g_usleep(10000);
             continue;
         }
