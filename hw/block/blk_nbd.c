@@ -55,6 +55,7 @@ typedef struct nbd_eng {
 
     /* Thread-private. */
     blk_req *retry_head, *retry_tail;
+    GHashTable *issued;     /* requests with NBD commands out */
     bool can_flush, can_trim;
     uint64_t wgen;          /* writes acknowledged so far */
     uint64_t flushed_gen;   /* writes covered by a completed flush */
@@ -181,7 +182,7 @@ static void nbd_drop(nbd_eng *e)
     if (e->argv) {
         nbd_kill_subprocess(e->h, SIGTERM);
     }
-    nbd_close(e->h);    /* retires what is left with ENOTCONN */
+    nbd_close(e->h);    /* may retire what is left, with ENOTCONN */
     e->h = NULL;
 }
 
@@ -229,22 +230,28 @@ static void nbd_finish(nbd_eng *e, blk_req *r)
     blk_defer(e->b, r);
 }
 
+static void nbd_settle(nbd_eng *e, blk_req *r)
+{
+    g_hash_table_remove(e->issued, r);
+    nbd_finish(e, r);
+}
+
 /* libnbd completion callback (this thread, inside nbd_aio_notify_*). */
 static int nbd_part_done(void *user_data, int *error)
 {
     blk_req *r = user_data;
     nbd_eng *e = r->b->eng_priv;
 
+    /* No libnbd call here: the handle's lock is held around callbacks. */
     if (*error) {
-        if (nbd_transport_error(*error) || nbd_aio_is_dead(e->h) ||
-            nbd_aio_is_closed(e->h)) {
+        if (nbd_transport_error(*error)) {
             r->retry = true;
         } else if (r->ret == 0) {
             r->ret = -*error;
         }
     }
     if (--r->parts == 0) {
-        nbd_finish(e, r);
+        nbd_settle(e, r);
     }
     return 1;   /* retire the command */
 }
@@ -335,6 +342,7 @@ static void nbd_issue(nbd_eng *e, blk_req *r)
         len = 1;    /* one command */
     }
     r->parts = 1;   /* held until every part is sent */
+    g_hash_table_add(e->issued, r);
     for (uint64_t done = 0; done < len; ) {
         uint64_t n = r->op == BLK_OP_FLUSH ? 1 : MIN(len - done, NBD_CHUNK);
 
@@ -354,6 +362,24 @@ static void nbd_issue(nbd_eng *e, blk_req *r)
         done += n;
     }
     if (--r->parts == 0) {
+        nbd_settle(e, r);
+    }
+}
+
+/* After the handle is closed: whatever it did not complete (commands in
+ * flight when the connection died) is sent again on the next one. */
+static void nbd_requeue_issued(nbd_eng *e)
+{
+    GHashTableIter it;
+    gpointer key;
+
+    g_hash_table_iter_init(&it, e->issued);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        blk_req *r = key;
+
+        g_hash_table_iter_remove(&it);
+        r->parts = 0;
+        r->retry = true;
         nbd_finish(e, r);
     }
 }
@@ -406,7 +432,8 @@ static void nbd_lost(nbd_eng *e)
     unsigned backoff = NBD_BACKOFF_MIN_MS;
     char *msg = g_strdup(nbd_get_error());
 
-    nbd_drop(e);    /* in-flight parts come back with retry set */
+    nbd_drop(e);
+    nbd_requeue_issued(e);
     if (e->wgen > e->flushed_gen && e->can_flush) {
         e->lost = true;
     }
@@ -551,6 +578,7 @@ static void nbd_eng_free(nbd_eng *e)
         close(e->wake_efd);
     }
     g_mutex_clear(&e->lock);
+    g_hash_table_destroy(e->issued);
     g_free(e->uri);
     g_strfreev(e->argv);
     g_free(e);
@@ -563,6 +591,7 @@ bool blk_nbd_open(hv_blk *b, GError **err)
     int64_t size;
 
     e->b = b;
+    e->issued = g_hash_table_new(NULL, NULL);
     e->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     g_mutex_init(&e->lock);
     if (nbd_is_uri(b->path)) {

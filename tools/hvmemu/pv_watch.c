@@ -41,11 +41,14 @@ hvmemu_pv *hvmemu_pv_start(const hvmemu_options *o, hv_ctx *ctx,
                            hv_loop *loop, GError **err)
 {
     hvmemu_pv *p;
+    bool disks = o->disks && o->disks[0];
 
-    if (!o->twin_guard && !o->unplug_protocol) {
+    /* Nothing to guard without a disk, nothing to check without the
+     * unplug ports: a testdev-only hvmemu needs no xenstore. */
+    if ((!o->twin_guard || !disks) && !hvmemu_answers_unplug(o)) {
         return NULL;
     }
-    if (!o->twin_guard) {
+    if (!o->twin_guard && disks) {
         g_warning("--twin-guard=off: an emulated disk may be shown next to "
                   "its PV twin; one disk written through two drivers loses "
                   "data");
@@ -54,7 +57,7 @@ hvmemu_pv *hvmemu_pv_start(const hvmemu_options *o, hv_ctx *ctx,
     p->ctx = ctx;
     p->at_start = true;
     p->check_config = hvmemu_answers_unplug(o);
-    p->guard = o->twin_guard ? hv_twin_guard_new(ctx) : NULL;
+    p->guard = o->twin_guard && disks ? hv_twin_guard_new(ctx) : NULL;
     p->store = hv_xen_store_open(o->domid, loop, err);
     if (!p->store || !hv_xen_store_watch(p->store, on_pv_devices, p, err)) {
         g_prefix_error(err, "reading the guest's PV devices (needed by the "

@@ -57,11 +57,30 @@ static uint8_t pattern(size_t i)
     return (uint8_t)(i * 13 + 5);
 }
 
+static void server_spawn(fixture *f, const char *cmd);
+
 static void server_start(fixture *f, const char *extra)
 {
     g_autofree char *cmd = g_strdup_printf(
         "qemu-nbd --persistent --format=raw --cache=writeback %s "
         "--socket=%s %s", extra ? extra : "", f->sock, f->img);
+
+    server_spawn(f, cmd);
+}
+
+/* nbdkit's delay filter holds every read @ms on the server: commands are
+ * certainly on the wire when the server is killed. */
+static void server_start_slow(fixture *f, unsigned ms)
+{
+    g_autofree char *cmd = g_strdup_printf(
+        "nbdkit --foreground --unix=%s --filter=delay file file=%s "
+        "rdelay=%ums", f->sock, f->img, ms);
+
+    server_spawn(f, cmd);
+}
+
+static void server_spawn(fixture *f, const char *cmd)
+{
     g_auto(GStrv) argv = NULL;
     GError *err = NULL;
 
@@ -70,8 +89,8 @@ static void server_start(fixture *f, const char *extra)
     if (!g_spawn_async(NULL, argv, NULL,
                        G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
                        NULL, NULL, &f->server, &err)) {
-        g_error("cannot start qemu-nbd (scripts/install-deps installs "
-                "qemu-utils): %s", err->message);
+        g_error("cannot start %s (scripts/install-deps installs "
+                "qemu-utils and nbdkit): %s", argv[0], err->message);
     }
     for (int i = 0; i < 500 && access(f->sock, F_OK) != 0; i++) {
         g_usleep(10000);
@@ -252,6 +271,41 @@ static void test_reconnect(fixture *f, gconstpointer data)
     hv_blk_close(b);
 }
 
+/* The server dies with commands on the wire (sent, held by nbdkit's delay
+ * filter, not answered): they are sent again on the next connection (a
+ * plain qemu-nbd), none is lost or failed. */
+static void test_kill_in_flight(fixture *f, gconstpointer data)
+{
+    enum { N = 16, LEN = 65536 };
+    hv_blk *b;
+    uint8_t *bufs[N];
+    done d = { 0 };
+
+    server_kill(f);
+    server_start_slow(f, 2000);
+    b = open_nbd(f, 30);
+    for (int i = 0; i < N; i++) {
+        struct iovec iov;
+
+        bufs[i] = g_malloc0(LEN);
+        iov = (struct iovec){ bufs[i], LEN };
+        g_assert_cmpint(hv_blk_readv(b, (uint64_t)i * LEN, &iov, 1, done_cb,
+                                     &d), ==, 0);
+    }
+    wait_calls(f, &d, N, 500);
+    g_assert_cmpint(d.calls, ==, 0);    /* held by the server */
+    server_kill(f);
+    server_start(f, NULL);
+    wait_calls(f, &d, N, 15000);
+    g_assert_cmpint(d.calls, ==, N);
+    g_assert_cmpint(d.ret, ==, 0);
+    for (int i = 0; i < N; i++) {
+        assert_pattern(bufs[i], (uint64_t)i * LEN, LEN);
+        g_free(bufs[i]);
+    }
+    hv_blk_close(b);
+}
+
 /* Writes the server acknowledged but had not flushed when it died may be
  * lost: the next flush says so (EIO) once, and later ones succeed. */
 static void test_lost_writes(fixture *f, gconstpointer data)
@@ -386,6 +440,8 @@ int main(int argc, char **argv)
     g_test_add("/blk/nbd/rw", fixture, NULL, setup, test_rw, teardown);
     g_test_add("/blk/nbd/reconnect", fixture, NULL, setup, test_reconnect,
                teardown);
+    g_test_add("/blk/nbd/kill-in-flight", fixture, NULL, setup,
+               test_kill_in_flight, teardown);
     g_test_add("/blk/nbd/lost-writes", fixture, NULL, setup,
                test_lost_writes, teardown);
     g_test_add("/blk/nbd/deadline", fixture, NULL, setup, test_deadline,

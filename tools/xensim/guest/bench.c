@@ -51,7 +51,11 @@ static void report(const char *name, uint64_t *lat, unsigned n,
            total_ns / 1e3 / n);
 }
 
-static int bench_guest(const char *socket, uint16_t port, unsigned iters)
+/* @served: every read must be answered by a device model: an unclaimed
+ * port reads as all ones from xensim itself, so a warm-up that gets all
+ * ones means hvmemu is not serving yet (exit 3). */
+static int bench_guest(const char *socket, uint16_t port, unsigned iters,
+                       bool served)
 {
     int err = 0;
     xs_guest *g = xs_guest_connect(socket, 0, &err);
@@ -67,6 +71,11 @@ static int bench_guest(const char *socket, uint16_t port, unsigned iters)
             fprintf(stderr, "xensim-bench: inl: %s\n",
                     xs_guest_strerror(err));
             return 1;
+        }
+        if (served && v == 0xffffffffu) {
+            fprintf(stderr, "xensim-bench: port %#x not served yet\n",
+                    port);
+            return 3;
         }
     }
     uint64_t t0 = now_ns();
@@ -127,7 +136,11 @@ int main(int argc, char **argv)
 {
     gchar *socket = NULL, *port = NULL;
     gint iters = 20000;
+    gboolean served = FALSE;
     GOptionEntry entries[] = {
+        { "served", 0, 0, G_OPTION_ARG_NONE, &served,
+          "Fail (exit 3) while the port reads as all ones (unclaimed)",
+          NULL },
         { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket,
           "Simulator socket", "PATH" },
         { "port", 'p', 0, G_OPTION_ARG_STRING, &port,
@@ -152,7 +165,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "guest")) {
         return bench_guest(socket, port ? (uint16_t)strtoul(port, NULL, 0)
-                                        : 0x2004, (unsigned)iters);
+                                        : 0x2004, (unsigned)iters,
+                           served);
     }
     fprintf(stderr, "xensim-bench: unknown mode %s\n", argv[1]);
     return 2;
