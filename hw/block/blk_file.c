@@ -310,9 +310,11 @@ static bool blk_open_local(hv_blk *b, GError **err)
     return blk_probe_size(b, err) == 0 && blk_pick_engine(b, err);
 }
 
-/* An NBD export, or an image a qemu-nbd child serves over NBD. The child's
- * image stays open O_PATH so the twin guard can recognise the file. */
-static bool blk_open_nbd(hv_blk *b, GError **err)
+/* A disk behind a network URI (@proto: "NBD", "iSCSI") is raw and not
+ * opened O_DIRECT by us: refuse options that cannot apply. @hint says
+ * how to serve another format. */
+static bool blk_check_uri_opts(hv_blk *b, const char *proto,
+                               const char *hint, GError **err)
 {
     if (b->flags & HV_BLK_DIRECT) {
         g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
@@ -321,13 +323,32 @@ static bool blk_open_nbd(hv_blk *b, GError **err)
         return false;
     }
     if (b->format) {
-        if (blk_nbd_target(b->path)) {
-            g_set_error(err, HV_ERROR, HV_ERROR_INVAL, "%s: format=%s over "
-                        "NBD: let the server open the image (qemu-nbd -f %s)"
-                        " and give its raw export", b->path, b->format,
-                        b->format);
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL, "%s: format=%s over %s: "
+                    "%s", b->path, b->format, proto, hint);
+        return false;
+    }
+    return true;
+}
+
+/* An NBD export, or an image a qemu-nbd child serves over NBD. The child's
+ * image stays open O_PATH so the twin guard can recognise the file. */
+static bool blk_open_nbd(hv_blk *b, GError **err)
+{
+    if (blk_nbd_target(b->path)) {
+        g_autofree char *hint = g_strdup_printf(
+            "let the server open the image (qemu-nbd -f %s) and give its raw "
+            "export", b->format ? b->format : "raw");
+
+        if (!blk_check_uri_opts(b, "NBD", hint, err)) {
             return false;
         }
+    } else if (b->flags & HV_BLK_DIRECT) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "%s: direct=on applies to local raw images only",
+                    b->path);
+        return false;
+    }
+    if (b->format) {
         b->fd = open(b->path, O_PATH | O_CLOEXEC);
         if (b->fd < 0) {
             g_set_error(err, HV_ERROR, HV_ERROR_IO, "%s: open: %s", b->path,
@@ -339,6 +360,18 @@ static bool blk_open_nbd(hv_blk *b, GError **err)
         return false;
     }
     b->eng = &blk_engine_nbd;
+    return true;
+}
+
+/* A LUN on an iSCSI target (blk_iscsi.c). */
+static bool blk_open_iscsi(hv_blk *b, GError **err)
+{
+    if (!blk_check_uri_opts(b, "iSCSI", "give the target a raw LUN (convert "
+                            "the image with qemu-img convert -O raw)", err) ||
+        !blk_iscsi_open(b, err)) {
+        return false;
+    }
+    b->eng = &blk_engine_iscsi;
     return true;
 }
 
@@ -370,7 +403,8 @@ hv_blk *hv_blk_open_opts(hv_loop *loop, const char *target,
         goto fail;
     }
     b->delay_timer = hv_timer_new(loop, blk_delay_fire, b);
-    if (b->format || blk_nbd_target(target) ? !blk_open_nbd(b, err) :
+    if (blk_iscsi_target(target) ? !blk_open_iscsi(b, err) :
+        b->format || blk_nbd_target(target) ? !blk_open_nbd(b, err) :
                                               !blk_open_local(b, err)) {
         goto fail;
     }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private to hw/block: the request record and the engine interface shared
- * by the io_uring engine (blk_uring.c) and the thread-pool engine
- * (blk_threads.c). blk_file.c owns hv_blk and the completion path.
+ * by the io_uring engine (blk_uring.c), the thread-pool engine
+ * (blk_threads.c) and the network engines (blk_nbd.c, blk_iscsi.c).
+ * blk_file.c owns hv_blk and the completion path.
  */
 #ifndef HW_BLOCK_BLK_INTERNAL_H
 #define HW_BLOCK_BLK_INTERNAL_H
@@ -36,10 +37,11 @@ struct blk_req {
     void *opaque;
     int ret;
     uint64_t due_ns;    /* fault delay: deliver at this time */
-    /* NBD engine (blk_nbd.c) only: */
-    void *bounce;       /* contiguous copy of a multi-segment request */
-    unsigned parts;     /* NBD commands still out for this request */
-    unsigned attempts;  /* times re-sent after a connection loss */
+    /* Network engines (blk_nbd.c, blk_iscsi.c) only: */
+    void *bounce;       /* NBD: contiguous copy of a multi-segment request */
+    unsigned parts;     /* NBD commands / SCSI tasks still out */
+    unsigned attempts;  /* NBD: re-sends after a connection loss; iSCSI:
+                         * re-sends after UNIT ATTENTION, BUSY, ... */
     bool retry;         /* a part failed with the connection */
     uint64_t gen;       /* FLUSH: writes acknowledged when it was sent */
     blk_req *next;
@@ -56,9 +58,9 @@ typedef struct blk_engine {
 
 struct hv_blk {
     hv_loop *loop;
-    char *path;         /* file, device, or NBD URI */
+    char *path;         /* file, device, NBD or iSCSI URI */
     char *format;       /* NULL: raw; else served by a qemu-nbd child */
-    unsigned reconnect_s;   /* NBD: seconds before I/O fails with EIO */
+    unsigned reconnect_s;   /* NBD, iSCSI: seconds before I/O fails (EIO) */
     int fd;             /* file or device; O_PATH of a child's image; -1 */
     unsigned flags;
     bool is_bdev;
@@ -80,11 +82,16 @@ struct hv_blk {
 extern const blk_engine blk_engine_uring;
 extern const blk_engine blk_engine_threads;
 extern const blk_engine blk_engine_nbd;
+extern const blk_engine blk_engine_iscsi;
 
 /* blk_nbd.c: is @target an NBD URI; connect @b (path, format, flags set)
  * and set its size and eng_priv. */
 bool blk_nbd_target(const char *target);
 bool blk_nbd_open(hv_blk *b, GError **err);
+/* blk_iscsi.c: is @target an iSCSI URI (iscsi://...); log in to the LUN
+ * named by @b's path and set its size and eng_priv. */
+bool blk_iscsi_target(const char *target);
+bool blk_iscsi_open(hv_blk *b, GError **err);
 
 /* Any thread: queue a finished request for delivery on the loop thread. */
 void blk_defer(hv_blk *b, blk_req *r);

@@ -149,8 +149,10 @@ static bool spec_parse_fault(blk_spec *s, const char *key, const char *val,
         s->fault.delay_ns = cnt * 1000000ULL;
         return true;
     }
+    /* "" splits into no parts at all: refuse it before reading parts[0]. */
     parts = g_strsplit(val, "+", 2);
-    ok = spec_number(parts[0], 0, G_MAXUINT64 / 512, &lba) &&
+    ok = parts[0] && *parts[0] &&
+         spec_number(parts[0], 0, G_MAXUINT64 / 512, &lba) &&
          (!parts[1] || spec_number(parts[1], 1, G_MAXUINT32, &cnt));
     g_strfreev(parts);
     if (!ok) {
@@ -377,9 +379,15 @@ static bool spec_finish(spec_parse *p, blk_spec *s, GError **err)
         g_strdup(p->pos[POS_TARGET]) :
         g_strconcat("/dev/", p->pos[POS_TARGET], NULL);
     if (s->format && strstr(s->target, "://")) {
-        return spec_fail(err, "disk spec: format=%s over NBD: let the "
-                         "server open the image and give its raw export",
-                         s->format);
+        /* A network disk is raw: the server or target opens the image. */
+        bool iscsi = g_str_has_prefix(s->target, "iscsi://");
+
+        return spec_fail(err, "disk spec: format=%s over %s: let the "
+                         "%s open the image and give its raw %s", s->format,
+                         iscsi ? "iSCSI" : g_str_has_prefix(s->target, "nbd")
+                                         ? "NBD" : "a URI",
+                         iscsi ? "target" : "server",
+                         iscsi ? "LUN" : "export");
     }
     s->vdev = vdev && *vdev ? g_strdup(vdev) : NULL;
     return true;

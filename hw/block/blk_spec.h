@@ -25,9 +25,9 @@
 #include "hw/block/blk_fault.h"
 
 typedef struct blk_spec {
-    char *target;       /* path of the image or device, or an NBD URI */
+    char *target;       /* image or device path, or an NBD/iSCSI URI */
     char *format;       /* NULL: raw; else qemu-nbd's name ("qcow2") */
-    unsigned reconnect_s;   /* NBD: 0 = default */
+    unsigned reconnect_s;   /* NBD, iSCSI: 0 = default */
     char *vdev;         /* "hda"... as given (":cdrom" suffix removed) */
     bool readonly;
     bool cdrom;         /* devtype=cdrom */

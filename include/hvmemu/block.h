@@ -33,12 +33,13 @@ hv_blk *hv_blk_open(hv_loop *loop, const char *path, unsigned flags,
 
 /*
  * How to reach an image that is not a raw local file or block device.
- * @format: NULL or "raw" for those and for NBD URIs (nbd://host:port/name,
- * nbd+unix:///name?socket=PATH, nbds:// for TLS); any other format
+ * @format: NULL or "raw" for those, for NBD URIs (nbd://host:port/name,
+ * nbd+unix:///name?socket=PATH, nbds:// for TLS) and for iSCSI URIs
+ * (iscsi://[user[%password]@]host[:port]/target-iqn/lun); any other format
  * qemu-nbd(8) reads ("qcow2", "qed", "vpc", ...) is served by a qemu-nbd
- * child started on open and stopped on close.
- * @reconnect_s: NBD only: how long requests wait for a lost server to come
- * back before they fail with EIO (0: the default, 30 s).
+ * child started on open and stopped on close (refused over a URI).
+ * @reconnect_s: NBD and iSCSI: how long requests wait for a lost server or
+ * target to come back before they fail with EIO (0: the default, 30 s).
  */
 typedef struct hv_blk_opts {
     const char *format;
@@ -52,7 +53,7 @@ void hv_blk_close(hv_blk *b);
 
 uint64_t hv_blk_size(const hv_blk *b);   /* bytes */
 bool hv_blk_readonly(const hv_blk *b);
-/* "io_uring", "threads" or "nbd" */
+/* "io_uring", "threads", "nbd" or "iscsi" */
 const char *hv_blk_engine(const hv_blk *b);
 
 /*
