@@ -10,6 +10,8 @@
 
 #include "tests/fuzz/fuzz.h"
 
+#define FZ_PAGE 4096u
+
 typedef struct fz_range {
     hv_space space;
     uint64_t start, end;
@@ -132,6 +134,7 @@ static int fz_mem_write(void *host, uint64_t gpa, const void *buf, size_t len)
 {
     fz_host *h = host;
 
+    fz_host_mark_dirty(h, gpa, len);
     return check_mem(h, gpa, len,
                      hv_memhost_ops()->mem_write(h->mh, gpa, buf, len),
                      "mem_write");
@@ -158,6 +161,8 @@ void fz_host_init(fz_host *h, size_t ram_size, uint64_t max_calls,
     h->max_bytes = max_bytes;
     h->intx_level = g_hash_table_new(g_direct_hash, g_direct_equal);
     h->mapped = g_array_new(FALSE, TRUE, sizeof(fz_range));
+    h->npages = (ram_size + FZ_PAGE - 1) / FZ_PAGE;
+    h->dirty = g_malloc0(h->npages);
 }
 
 void fz_host_fini(fz_host *h)
@@ -171,6 +176,7 @@ void fz_host_fini(fz_host *h)
                  "memhost: space %d still mapped", s);
     }
     g_array_free(a, TRUE);
+    g_free(h->dirty);
     g_hash_table_destroy(h->intx_level);
     hv_memhost_free(h->mh);
 }
@@ -203,6 +209,71 @@ void fz_host_op_end(fz_host *h, const char *what)
 }
 
 uint8_t *fz_host_ram(fz_host *h) { return hv_memhost_ram(h->mh); }
+
+void fz_host_mark_dirty(fz_host *h, uint64_t gpa, size_t len)
+{
+    uint64_t end;
+
+    if (!len || gpa >= h->ram_size) {
+        return;
+    }
+    end = MIN((unsigned __int128)gpa + len, h->ram_size);
+    for (uint64_t p = gpa / FZ_PAGE; p <= (end - 1) / FZ_PAGE; p++) {
+        h->dirty[p] = 1;
+    }
+}
+
+void fz_host_poke(fz_host *h, uint64_t gpa, const void *buf, size_t len)
+{
+    if (gpa >= h->ram_size) {
+        return;
+    }
+    len = MIN(len, h->ram_size - gpa);
+    memcpy(fz_host_ram(h) + gpa, buf, len);
+    fz_host_mark_dirty(h, gpa, len);
+}
+
+void fz_host_ram_reset(fz_host *h)
+{
+    uint8_t *ram = fz_host_ram(h);
+
+    for (size_t p = 0; p < h->npages; p++) {
+        if (h->dirty[p]) {
+            size_t off = p * FZ_PAGE;
+            memset(ram + off, 0, MIN(FZ_PAGE, h->ram_size - off));
+            h->dirty[p] = 0;
+        }
+    }
+    hv_memhost_clear_events(h->mh);
+}
+
+GArray *fz_host_claims(fz_host *h)
+{
+    GArray *a = g_array_sized_new(FALSE, FALSE, sizeof(fz_range),
+                                  h->mapped->len);
+
+    g_array_append_vals(a, h->mapped->data, h->mapped->len);
+    return a;
+}
+
+void fz_host_check_claims(fz_host *h, GArray *snap, const char *what)
+{
+    FZ_CHECK(h->mapped->len == snap->len, "%s: %u ranges claimed, %u before",
+             what, h->mapped->len, snap->len);
+    for (guint i = 0; i < snap->len; i++) {
+        fz_range *want = &g_array_index(snap, fz_range, i);
+        bool found = false;
+
+        for (guint j = 0; j < h->mapped->len && !found; j++) {
+            fz_range *r = &g_array_index(h->mapped, fz_range, j);
+            found = r->space == want->space && r->start == want->start &&
+                    r->end == want->end;
+        }
+        FZ_CHECK(found, "%s: space %d %#" G_GINT64_MODIFIER "x-%#"
+                 G_GINT64_MODIFIER "x no longer claimed", what, want->space,
+                 want->start, want->end);
+    }
+}
 
 bool fz_host_claimed_overlap(fz_host *h, hv_space space, uint64_t start,
                              uint64_t end)

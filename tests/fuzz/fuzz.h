@@ -77,6 +77,10 @@ typedef struct fz_host {
     unsigned isa_level[16];
     GHashTable *intx_level;     /* (sbdf << 2 | pin) + 1 -> level + 1 */
     GArray *mapped;             /* fz_range: what we were asked to claim */
+    /* Guest RAM pages (4 KiB) written since fz_host_ram_reset: the device
+     * through mem_write, the target through fz_host_poke/mark_dirty. */
+    uint8_t *dirty;
+    size_t npages;
 } fz_host;
 
 /* @max_calls / @max_bytes: generous per-operation work bounds. */
@@ -89,6 +93,23 @@ void fz_host_op_begin(fz_host *h);
 /* End one: aborts if the work bound was exceeded (@what names the op). */
 void fz_host_op_end(fz_host *h, const char *what);
 uint8_t *fz_host_ram(fz_host *h);
+
+/*
+ * Persistent machines (a device built once and reset between inputs, see
+ * README.md "Speed"): RAM is put back to zeros page by page, only where
+ * something wrote since the last reset, so an input sees the RAM a fresh
+ * machine has at a fraction of the cost of a new buffer.
+ */
+/* The target wrote guest RAM directly: remember the pages. */
+void fz_host_mark_dirty(fz_host *h, uint64_t gpa, size_t len);
+/* memcpy into RAM, clipped at its end, pages marked dirty. */
+void fz_host_poke(fz_host *h, uint64_t gpa, const void *buf, size_t len);
+/* Zero the dirty pages, forget memhost's IRQ event log. */
+void fz_host_ram_reset(fz_host *h);
+/* The claims now, to compare with after a reset (g_array_unref it). */
+GArray *fz_host_claims(fz_host *h);
+/* Abort unless exactly the claims of @snap are held (@what: context). */
+void fz_host_check_claims(fz_host *h, GArray *snap, const char *what);
 /* Does [start, end] overlap a range claimed in @space? */
 bool fz_host_claimed_overlap(fz_host *h, hv_space space, uint64_t start,
                              uint64_t end);

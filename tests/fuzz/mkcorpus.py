@@ -294,3 +294,41 @@ write('ioreq-bufring', 'entries',
       u8(1 | (2 << 2)) + u32(0) + u16(8) + u16(0) + entries +
       u8(1 | (2 << 2) | 0x10) + u32(505) + u16(8) + u16(505) + entries + u16(3) +
       u8(0) + u8(1) + u32(0xfffffffc) + u16(8))
+
+# ---- disk-spec (fuzz-disk-spec.c): xl disk specs, one per file ----
+DISK_SPECS = {
+    'keyval': 'format=raw, vdev=hda, access=rw, target=/srv/guest.img',
+    'prefix': 'file:/srv/guest.img,hda,w',
+    'positional': '/srv/guest.img,raw,hda,rw',
+    'phy': 'phy:vg0/guest,hdb,r',
+    'qcow2': 'format=qcow2,vdev=hda,target=/srv/overlay.qcow2',
+    'tap-qcow2': 'tap:qcow2:/srv/o.qcow2,hda,w',
+    'nbd': 'format=raw,vdev=hda,reconnect=30,target=nbd://storage:10809/g',
+    'nbd-unix': 'vdev=hdb,target=nbd+unix:///g?socket=/run/nbd.sock',
+    'cdrom': 'vdev=hdc:cdrom,access=ro,target=/srv/debian.iso',
+    'cdrom-empty': 'devtype=cdrom,vdev=hdd,target=',
+    'hvmemu-keys': 'vdev=hda,serial=WEB1,wcache=off,direct=on,no-discard,'
+                   'backendtype=qdisk,target=/srv/g.img',
+    'faults': 'vdev=hdb,x-inject-eio=0x10+8,x-inject-flush-eio,'
+              'x-delay-ms=5,target=/srv/g.img',
+    'target-commas': 'vdev=hda,target=/srv/a,b,c.img',
+    'bad-twice': 'vdev=hda,vdev=hdb,target=/x',
+}
+for name, spec in DISK_SPECS.items():
+    write('disk-spec', name, spec.encode())
+
+# ---- nic-spec (fuzz-nic-spec.c): xl vif specs, one per file ----
+NIC_SPECS = {
+    'mac': 'mac=00:16:3e:12:34:56',
+    'bridge': 'mac=00:16:3e:00:00:01,bridge=xenbr0',
+    'xl-full': 'type=ioemu,model=e1000,mac=00:16:3e:0a:0b:0c,addr=00:05.0',
+    'dashes': 'mac=00-16-3e-aa-bb-cc,model=82540em,type=vif',
+    'addr-seg': 'addr=0000:00:1f.7',
+    'backend': 'backend=socket,socket=udp:127.0.0.1:5000,vnet_hdr=off',
+    'capture': 'capture=/tmp/x.pcap,restrict=on',
+    'escaped': 'ifname=a,,b,mac=00:16:3e:00:00:02',
+    'bad-mac': 'mac=01:00:5e:00:00:01',
+    'bad-key': 'mac=00:16:3e:00:00:03,colour=blue',
+}
+for name, spec in NIC_SPECS.items():
+    write('nic-spec', name, spec.encode())
