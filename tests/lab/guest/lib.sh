@@ -94,6 +94,25 @@ lab_first_block() {
 }
 lab_first_disk() { lab_first_block sd; }
 
+# lab_ata_disk N: prints /dev/sdX of the IDE unit N (0 hda, 1 hdb, 2 hdc,
+# 3 hdd). ata_piix probes its ports in parallel, so sda is not always hda:
+# the SCSI address (ata port = host, drive = target) says which is which.
+lab_ata_disk() {
+    for _d in /sys/block/sd*; do
+        [ -e "$_d/device" ] || continue
+        _addr=$(basename "$(readlink "$_d/device")")
+        case $_addr in
+        *:0:$(($1 % 2)):0)
+            _h=${_addr%%:*}
+            # the lowest SCSI host is the primary channel
+            _lo=$(ls /sys/class/scsi_host | sed 's/host//' | sort -n | head -1)
+            [ $((_h - _lo)) = $(($1 / 2)) ] && { echo "/dev/${_d##*/}"; return 0; }
+            ;;
+        esac
+    done
+    return 1
+}
+
 # expect_refused NAME WANT CMD [ARGS...]: CMD (a write the device must
 # refuse) has to fail within 180 s with output matching the regex WANT —
 # not succeed, not hang.

@@ -44,23 +44,25 @@ dom0_prepare() {
         nbd_server_start
 }
 
-has_sdb() { [ -b /dev/sdb ]; }
+has_both() { lab_ata_disk 0 >/dev/null && lab_ata_disk 1 >/dev/null; }
 
 guest_main() {
-    LAB_WAIT=30 wait_for has_sdb || { fail detect "no sdb (hdb) appeared"; return; }
-    check nbd-read labtool pattern-check /dev/sda 1 0 $DISK_SECTORS direct
-    check overlay-base-read labtool pattern-check /dev/sdb 2 0 $BASE_SECTORS direct
-    check overlay-write labtool pattern-write /dev/sdb 3 0 2048 direct
-    check overlay-reread labtool pattern-check /dev/sdb 3 0 2048 direct
-    check overlay-base-kept labtool pattern-check /dev/sdb 2 2048 2048 direct
+    LAB_WAIT=30 wait_for has_both || { fail detect "hda and hdb did not both appear"; return; }
+    HDA=$(lab_ata_disk 0) HDB=$(lab_ata_disk 1)
+    echo "GUEST: hda is $HDA, hdb is $HDB"
+    check nbd-read labtool pattern-check $HDA 1 0 $DISK_SECTORS direct
+    check overlay-base-read labtool pattern-check $HDB 2 0 $BASE_SECTORS direct
+    check overlay-write labtool pattern-write $HDB 3 0 2048 direct
+    check overlay-reread labtool pattern-check $HDB 3 0 2048 direct
+    check overlay-base-kept labtool pattern-check $HDB 2 2048 2048 direct
     mark "kill-server-now"
     i=1
     while [ $i -le 4 ]; do
-        check nbd-read-across-outage-$i labtool pattern-check /dev/sda 1 0 $DISK_SECTORS direct
+        check nbd-read-across-outage-$i labtool pattern-check $HDA 1 0 $DISK_SECTORS direct
         i=$((i + 1))
     done
-    check nbd-write-after labtool pattern-write /dev/sda 4 4096 4096 direct
-    check nbd-reread-after labtool pattern-check /dev/sda 4 4096 4096 direct
+    check nbd-write-after labtool pattern-write $HDA 4 4096 4096 direct
+    check nbd-reread-after labtool pattern-check $HDA 4 4096 4096 direct
     dmesg | grep -iE 'ata[0-9]|I/O error' | tail -5 | while read -r l; do echo "GUEST-DMESG: $l"; done
 }
 
