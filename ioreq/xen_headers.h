@@ -23,6 +23,7 @@
 #include <xenevtchn.h>
 #include <xenforeignmemory.h>
 #include <xenstore.h>
+#include <xentoolcore.h>
 #include <xen/hvm/ioreq.h>
 #include <xen/memory.h>
 

@@ -39,8 +39,12 @@ static int ioreq_xen_getinfo(hv_xen *x, xc_dominfo_t *info)
 bool ioreq_xen_domain_gone(hv_xen *x, const char **why)
 {
     xc_dominfo_t info;
-    int rc = ioreq_xen_getinfo(x, &info);
+    int rc;
 
+    if (x->restricted) {
+        return ioreq_xen_restricted_gone(x, why);
+    }
+    rc = ioreq_xen_getinfo(x, &info);
     if (rc == -ESRCH) {
         *why = "destroyed";
     } else if (rc < 0) {
@@ -91,6 +95,7 @@ static bool ioreq_xen_open(hv_xen *x, GError **err)
 
 static void ioreq_xen_close(hv_xen *x)
 {
+    ioreq_xen_restrict_close(x);
     if (x->xce) {
         xenevtchn_close(x->xce);
     }

@@ -40,6 +40,11 @@ struct hv_xen {
     xendevicemodel_handle *dmod;
     xenforeignmemory_handle *fmem;
     xenevtchn_handle *xce;
+    /* hv_xen_restrict (xen_restrict.c): xch closed, handles restricted,
+     * liveness from a dm_op and this xenstore connection. */
+    bool restricted;
+    bool store_knows_domain;    /* /local/domain/N existed at restriction */
+    struct xs_handle *xs_live;
 
     ioservid_t id;
     bool have_server;
@@ -85,6 +90,9 @@ void ioreq_xen_set_error(GError **err, int code, int errnum, const char *fmt,
                          ...) G_GNUC_PRINTF(4, 5);
 /* True if the domain is destroyed, dying or shut down; @why says which. */
 bool ioreq_xen_domain_gone(hv_xen *x, const char **why);
+/* xen_restrict.c: the same once restricted (no xc): destroyed only. */
+bool ioreq_xen_restricted_gone(hv_xen *x, const char **why);
+void ioreq_xen_restrict_close(hv_xen *x);
 
 /* xen_pages.c */
 bool ioreq_xen_map_pages(hv_xen *x, GError **err);

@@ -37,6 +37,17 @@ bool hv_xen_enable(hv_xen *x, GError **err);
  * closes handles. Safe on a dead domain. */
 void hv_xen_detach(hv_xen *x);
 
+/* Least privilege (ioreq/xen_restrict.c): from now on every Xen handle
+ * acts on this domain only (xentoolcore_restrict_all); Xen's control
+ * interface is closed, so only a destroyed domain is seen as gone. Call
+ * after the devices claimed their ranges, before opening xenstore
+ * connections that must survive (libxenstore's would be cut). */
+bool hv_xen_restrict(hv_xen *x, GError **err);
+bool hv_xen_restricted(const hv_xen *x);
+/* For hvmemu-ctl sandbox: the errno of a harmless dm_op aimed at another
+ * domain (EPERM once restricted), 0 if it succeeded. */
+int hv_xen_probe_other_domain(const hv_xen *x);
+
 /* Statistics for the summary table. */
 typedef struct hv_xen_stats {
     uint64_t reqs[16];    /* by IOREQ type */

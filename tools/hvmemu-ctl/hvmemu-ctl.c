@@ -151,7 +151,7 @@ int main(int argc, char **argv)
                                      "trace [on|off], "
                                      "eject DRIVE "
                                      "[force], insert "
-                                     "DRIVE IMAGE, quit, help.\n");
+                                     "DRIVE IMAGE, sandbox, quit, help.\n");
     if (!g_option_context_parse(oc, &argc, &argv, &err)) {
         fprintf(stderr, "hvmemu-ctl: %s\n", err->message);
         return 2;

@@ -247,3 +247,10 @@ void hvmemu_control_close(hvmemu_control *c)
     g_free(c->path);
     g_free(c);
 }
+
+void hvmemu_control_set_sandbox(hvmemu_control *c, const hvmemu_sandbox *sb)
+{
+    if (c) {
+        c->env.sandbox = sb;
+    }
+}

@@ -4,6 +4,7 @@
 #define HVMEMU_TOOL_CONTROL_H
 
 #include "hvmemu/hvmemu.h"
+#include "tools/hvmemu/sandbox.h"
 
 typedef struct hvmemu_control hvmemu_control;
 
@@ -14,5 +15,7 @@ hvmemu_control *hvmemu_control_open(const char *path, hv_ctx *ctx,
                                     hv_loop *loop, GError **err);
 /* Flushes pending replies, closes every client, removes the socket. */
 void hvmemu_control_close(hvmemu_control *c);
+/* What "sandbox" reports (the daemon's, alive as long as the socket). */
+void hvmemu_control_set_sandbox(hvmemu_control *c, const hvmemu_sandbox *sb);
 
 #endif

@@ -7,8 +7,10 @@
  */
 #define G_LOG_DOMAIN "control"
 
+#include <errno.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tools/hvmemu/control_proto.h"
 #include "tools/hvmemu/metrics.h"
@@ -392,6 +394,46 @@ static JsonNode *cmd_insert(hvmemu_control_env *env, JsonObject *req,
 
 /* ---- quit ---- */
 
+/* ---- sandbox: what is restricted, proven by two harmless probes ---- */
+
+static void add_errno(JsonBuilder *b, const char *name, int e)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, e == 0 ? "allowed" :
+                                  e == EPERM ? "EPERM (refused)" :
+                                  g_strerror(e));
+}
+
+static JsonNode *cmd_sandbox(hvmemu_control_env *env, JsonObject *req,
+                             GError **err)
+{
+    const hvmemu_sandbox *sb = env->sandbox;
+    g_autoptr(JsonBuilder) b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "xen_restricted");
+    json_builder_add_boolean_value(b, env->xen && hv_xen_restricted(env->xen));
+    json_builder_set_member_name(b, "seccomp");
+    json_builder_add_boolean_value(b, sb && sb->entered && sb->seccomp);
+    json_builder_set_member_name(b, "uid");
+    json_builder_add_int_value(b, geteuid());
+    json_builder_set_member_name(b, "gid");
+    json_builder_add_int_value(b, getegid());
+    json_builder_set_member_name(b, "chroot");
+    if (sb && sb->entered && sb->chroot_dir) {
+        json_builder_add_string_value(b, sb->chroot_dir);
+    } else {
+        json_builder_add_null_value(b);
+    }
+    add_errno(b, "execve_probe", hvmemu_sandbox_probe_execve());
+    if (env->xen) {
+        add_errno(b, "other_domain_probe",
+                  hv_xen_probe_other_domain(env->xen));
+    }
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
 static JsonNode *cmd_quit(hvmemu_control_env *env, JsonObject *req,
                           GError **err)
 {
@@ -412,6 +454,7 @@ static const struct {
     { "trace", cmd_trace, "trace [on|off]: the --trace-file recording" },
     { "eject", cmd_eject, "eject DRIVE [force]: take the disc out" },
     { "insert", cmd_insert, "insert DRIVE IMAGE: load a disc (read-only)" },
+    { "sandbox", cmd_sandbox, "restrictions in force, with two probes" },
     { "quit", cmd_quit, "stop serving: tear down as on SIGTERM" },
     { "help", NULL, "this list" },
 };

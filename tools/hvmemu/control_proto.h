@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "hvmemu/hvmemu.h"
+#include "tools/hvmemu/sandbox.h"
 
 #define HVMEMU_CONTROL_LINE_MAX 65536   /* longer requests are refused */
 
@@ -23,6 +24,7 @@ typedef struct hvmemu_control_env {
     hv_ctx *ctx;
     const hv_xen *xen;      /* NULL: no Xen statistics (tests, fuzzing) */
     uint32_t domid;
+    const hvmemu_sandbox *sandbox;  /* NULL: not known (tests, fuzzing) */
     uint64_t started_ns;
     bool quit;              /* set by "quit": the caller stops the loop */
 } hvmemu_control_env;

@@ -18,6 +18,7 @@
 #include "tools/hvmemu/devices.h"
 #include "tools/hvmemu/metrics.h"
 #include "tools/hvmemu/pv_watch.h"
+#include "tools/hvmemu/sandbox.h"
 #include "tools/hvmemu/summary.h"
 
 typedef struct daemon_signals {
@@ -85,6 +86,20 @@ static void print_ready(const hvmemu_options *o, hv_ctx *ctx)
     fflush(stdout);
 }
 
+/* --chroot and --runas are checked before anything is attached. */
+static bool sandbox_prepare(const hvmemu_options *o, hvmemu_sandbox *sb,
+                            GError **err)
+{
+    sb->seccomp = o->sandbox;
+    sb->chroot_dir = o->chroot_dir;
+    if (o->chroot_dir && !g_file_test(o->chroot_dir, G_FILE_TEST_IS_DIR)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL, "--chroot %s: not a "
+                    "directory", o->chroot_dir);
+        return false;
+    }
+    return !o->runas || hvmemu_sandbox_resolve(o->runas, &sb->runas, err);
+}
+
 static int error_status(const GError *err)
 {
     return err->domain == HV_ERROR && err->code == HV_ERROR_INVAL ? 2 : 1;
@@ -97,6 +112,7 @@ int hvmemu_run(const hvmemu_options *opts)
     hv_xen_opts xo = { .poll_us = o->poll_us, .no_bufioreq = o->no_bufioreq,
                        .trace = o->trace };
     daemon_signals sig = { .fd = -1 };
+    hvmemu_sandbox sb = { 0 };
     g_autoptr(GError) err = NULL;
     hv_loop *loop = hv_loop_new();
     hv_xen *xen = NULL;
@@ -107,6 +123,9 @@ int hvmemu_run(const hvmemu_options *opts)
     hvmemu_metrics *metrics = NULL;
     int status = 1;
 
+    if (!sandbox_prepare(o, &sb, &err)) {
+        goto out;
+    }
     if (!loop || !signals_init(&sig, loop)) {
         g_critical("event loop: %s", g_strerror(errno));
         goto out;
@@ -139,7 +158,13 @@ int hvmemu_run(const hvmemu_options *opts)
                                                        &err))) {
         goto out;
     }
+    hvmemu_control_set_sandbox(control, &sb);
     if (!hvmemu_create_devices(ctx, o, &err)) {
+        goto out;
+    }
+    /* Before the xenstore connections that must outlive it are opened
+     * (the restriction cuts libxenstore's). */
+    if (o->sandbox && !hv_xen_restrict(xen, &err)) {
         goto out;
     }
     if (o->metrics_file &&
@@ -148,7 +173,8 @@ int hvmemu_run(const hvmemu_options *opts)
         goto out;
     }
     pv = hvmemu_pv_start(o, ctx, loop, &err);
-    if (err || !hv_xen_enable(xen, &err)) {
+    if (err || !hv_xen_enable(xen, &err) ||
+        !hvmemu_sandbox_enter(&sb, &err)) {
         goto out;
     }
     hvmemu_pv_guest_running(pv);

@@ -124,6 +124,7 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
     g_autofree char *domid = NULL, *poll = NULL, *trace = NULL;
     g_autofree char *unplug = NULL, *guard = NULL, *control = NULL;
     g_autofree char *latency = NULL, *trace_events = NULL, *period = NULL;
+    g_autofree char *sandbox = NULL;
     gboolean version = FALSE, no_buf = FALSE;
     GOptionEntry entries[] = {
         { "domid", 'd', 0, G_OPTION_ARG_STRING, &domid,
@@ -167,6 +168,16 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
           "textfile collector; hvmemu-ctl metrics prints the same)", "FILE" },
         { "metrics-period", 0, 0, G_OPTION_ARG_STRING, &period,
           "Seconds between --metrics-file rewrites (default 10)", "S" },
+        { "sandbox", 0, 0, G_OPTION_ARG_STRING, &sandbox,
+          "Once set up: Xen handles restricted to the guest "
+          "(xentoolcore_restrict_all) and a seccomp allow-list of system "
+          "calls (default on; docs/sandbox.md)", "on|off" },
+        { "runas", 0, 0, G_OPTION_ARG_STRING, &o->runas,
+          "Once set up, drop root for this user (and group)",
+          "USER[:GROUP]" },
+        { "chroot", 0, 0, G_OPTION_ARG_FILENAME, &o->chroot_dir,
+          "Once set up, chroot here (later paths, e.g. hvmemu-ctl insert, "
+          "resolve inside it)", "DIR" },
         { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
           (gpointer)count_verbose, "More log output (repeat for debug)",
           NULL },
@@ -198,7 +209,8 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
     if (!parse_switch("--unplug-protocol", unplug, true,
                       &o->unplug_protocol) ||
         !parse_switch("--twin-guard", guard, true, &o->twin_guard) ||
-        !parse_switch("--latency", latency, false, &o->latency)) {
+        !parse_switch("--latency", latency, false, &o->latency) ||
+        !parse_switch("--sandbox", sandbox, true, &o->sandbox)) {
         return false;
     }
     if (!check_options(o, domid, poll, trace, trace_events, period)) {
@@ -220,4 +232,6 @@ void hvmemu_free_options(hvmemu_options *o)
     g_free(o->control);
     g_free(o->trace_file);
     g_free(o->metrics_file);
+    g_free(o->runas);
+    g_free(o->chroot_dir);
 }

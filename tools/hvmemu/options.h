@@ -24,6 +24,9 @@ typedef struct hvmemu_options {
     unsigned trace_events; /* its ring capacity (0: default) */
     char *metrics_file;   /* --metrics-file: Prometheus text; NULL: none */
     unsigned metrics_period; /* seconds between its rewrites (0: 10) */
+    bool sandbox;         /* restrict Xen handles + seccomp (default on) */
+    char *runas;          /* --runas USER[:GROUP]; NULL: stay root */
+    char *chroot_dir;     /* --chroot DIR; NULL: none */
     int verbosity;
 } hvmemu_options;
 

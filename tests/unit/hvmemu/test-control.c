@@ -155,9 +155,20 @@ static void test_quit_and_help(fx *f, gconstpointer data)
 
 static void test_media(fx *f, gconstpointer data)
 {
-    g_autofree char *spec = g_strdup_printf(
-        "{\"cmd\":\"insert\",\"args\":[\"hdc\",\"%s\"]}", f->img);
+    g_autofree char *disc = NULL, *spec = NULL, *busy = NULL;
+    int fd = g_file_open_tmp("hvmemu-disc-XXXXXX", &disc, NULL);
     JsonObject *o;
+
+    g_assert_cmpint(ftruncate(fd, 1 << 20), ==, 0);
+    close(fd);
+    spec = g_strdup_printf("{\"cmd\":\"insert\",\"args\":[\"hdc\",\"%s\"]}",
+                           disc);
+    /* hda's image, open read-write: its lock keeps a reader out. */
+    busy = g_strdup_printf("{\"cmd\":\"insert\",\"args\":[\"hdc\",\"%s\"]}",
+                           f->img);
+    o = ask(f, busy, false);
+    g_assert_nonnull(strstr(json_object_get_string_member(o, "error"),
+                            "locked by another process"));
 
     o = ask(f, "{\"cmd\":\"eject\",\"args\":[\"hda\"]}", false);
     g_assert_nonnull(strstr(json_object_get_string_member(o, "error"),
@@ -171,6 +182,7 @@ static void test_media(fx *f, gconstpointer data)
     ask(f, spec, true);
     ask(f, spec, false);                        /* already loaded */
     ask(f, "{\"cmd\":\"eject\",\"args\":[\"hdc\",\"force\"]}", true);
+    unlink(disc);
 }
 
 static void test_hostile(fx *f, gconstpointer data)

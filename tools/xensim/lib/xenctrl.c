@@ -12,10 +12,20 @@
 #include <xenctrl.h>
 
 #include "client.h"
+#include "xs-toolcore.h"
 
 struct xc_interface_core {
+    xs_active_handle tc;       /* first: xentoolcore casts to it */
     xs_client c;
 };
+
+/* As libxencall's: a privcmd hypercall fd cannot be restricted, so
+ * xentoolcore_restrict_all() points it at /dev/null and every later call
+ * fails. */
+static int xc_restrict_cb(xs_active_handle *ah, domid_t domid)
+{
+    return xentoolcore__restrict_by_dup2_null(((xc_interface *)ah)->c.sock);
+}
 
 xc_interface *xc_interface_open(xentoollog_logger *logger,
                                 xentoollog_logger *dombuild_logger,
@@ -32,12 +42,15 @@ xc_interface *xc_interface_open(xentoollog_logger *logger,
         errno = e;
         return NULL;
     }
+    xch->tc.restrict_callback = xc_restrict_cb;
+    xentoolcore__register_active_handle(&xch->tc);
     return xch;
 }
 
 int xc_interface_close(xc_interface *xch)
 {
     if (xch) {
+        xentoolcore__deregister_active_handle(&xch->tc);
         xs_client_close(&xch->c);
         free(xch);
     }
