@@ -307,7 +307,8 @@ static bool blk_open_local(hv_blk *b, GError **err)
                     g_strerror(errno));
         return false;
     }
-    return blk_probe_size(b, err) == 0 && blk_pick_engine(b, err);
+    return blk_probe_size(b, err) == 0 && blk_lock_image(b, err) &&
+           blk_pick_engine(b, err);
 }
 
 /* A disk behind a network URI (@proto: "NBD", "iSCSI") is raw and not

@@ -93,6 +93,11 @@ bool blk_nbd_open(hv_blk *b, GError **err);
 bool blk_iscsi_target(const char *target);
 bool blk_iscsi_open(hv_blk *b, GError **err);
 
+/* blk_lock.c: QEMU-compatible image locks on @b's fd (released when it
+ * closes); HV_ERROR_BUSY when another process uses the image in a way
+ * that excludes @b's access. */
+bool blk_lock_image(hv_blk *b, GError **err);
+
 /* Any thread: queue a finished request for delivery on the loop thread. */
 void blk_defer(hv_blk *b, blk_req *r);
 /* Loop thread: deliver a finished request to its owner now. */
