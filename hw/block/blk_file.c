@@ -387,6 +387,10 @@ hv_blk *hv_blk_open_opts(hv_loop *loop, const char *target,
     b->path = g_strdup(target);
     b->format = fmt && *fmt && strcmp(fmt, "raw") ? g_strdup(fmt) : NULL;
     b->reconnect_s = opts && opts->reconnect_s ? opts->reconnect_s : 30;
+    if (opts) {
+        b->lock_excuse = opts->lock_excuse;
+        b->lock_opaque = opts->lock_opaque;
+    }
     b->flags = flags;
     b->fd = -1;
     b->done_efd = -1;

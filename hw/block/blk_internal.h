@@ -61,6 +61,8 @@ struct hv_blk {
     char *path;         /* file, device, NBD or iSCSI URI */
     char *format;       /* NULL: raw; else served by a qemu-nbd child */
     unsigned reconnect_s;   /* NBD, iSCSI: seconds before I/O fails (EIO) */
+    hv_blk_lock_excuse_fn lock_excuse;  /* at open only (blk_lock.c) */
+    void *lock_opaque;
     int fd;             /* file or device; O_PATH of a child's image; -1 */
     unsigned flags;
     bool is_bdev;

@@ -68,6 +68,23 @@ static bool lock_fail(hv_blk *b, GError **err, int e, const char *what)
     return false;
 }
 
+/* Another process holds the image against us: refused, or excused. */
+static bool lock_busy(hv_blk *b, GError **err)
+{
+    g_autofree char *why = NULL;
+
+    if (b->lock_excuse && b->lock_excuse(b->lock_opaque, b, &why)) {
+        g_message("%s: locked by another process, used anyway: %s", b->path,
+                  why ? why : "excused");
+        return true;
+    }
+    g_set_error(err, HV_ERROR, HV_ERROR_BUSY, "%s: locked by another "
+                "process (another hvmemu, QEMU, qemu-img or qemu-nbd uses "
+                "it; find it with 'fuser -v %s'). Only read-only users "
+                "(access=ro) can share an image", b->path, b->path);
+    return false;
+}
+
 bool blk_lock_image(hv_blk *b, GError **err)
 {
     unsigned use, unshared;
@@ -103,12 +120,7 @@ bool blk_lock_image(hv_blk *b, GError **err)
 
 busy_or_fail:
     if (r == -EAGAIN || r == -EACCES || r > 0) {
-        g_set_error(err, HV_ERROR, HV_ERROR_BUSY, "%s: locked by another "
-                    "process (another hvmemu, QEMU, qemu-img or qemu-nbd "
-                    "uses it; find it with 'fuser -v %s'). Only read-only "
-                    "users (access=ro) can share an image", b->path,
-                    b->path);
-        return false;
+        return lock_busy(b, err);
     }
     if (r == -EINVAL || r == -EOPNOTSUPP || r == -ENOLCK) {
         /* File systems without OFD locks (some network ones): QEMU

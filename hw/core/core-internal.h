@@ -7,6 +7,7 @@
 #include "hvmemu/region.h"
 #include "hvmemu/unplug.h"
 #include "hvmemu/latency.h"
+#include "hvmemu/block.h"
 #include "hvmemu/tracefile.h"
 
 struct hv_region {
@@ -46,6 +47,8 @@ struct hv_ctx {
     uint64_t last_irq_ns;                /* latest rising edge (instrumented) */
     unsigned last_irq_track;             /* ... and its trace track */
     uint64_t flow_seq;                   /* trace flow ids */
+    hv_blk_lock_excuse_fn lock_excuse;   /* image locks, hvmemu/block.h */
+    void *lock_opaque;
 };
 
 void hv_regions_init(hv_ctx *ctx);

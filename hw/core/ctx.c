@@ -213,3 +213,16 @@ void hv_guest_error(const char *domain, const char *fmt, ...)
     g_log(domain, G_LOG_LEVEL_MESSAGE, "guest error: %s", msg);
     g_free(msg);
 }
+
+void hv_ctx_set_lock_excuse(hv_ctx *ctx, hv_blk_lock_excuse_fn fn,
+                            void *opaque)
+{
+    ctx->lock_excuse = fn;
+    ctx->lock_opaque = opaque;
+}
+
+void hv_ctx_blk_opts(const hv_ctx *ctx, hv_blk_opts *opts)
+{
+    opts->lock_excuse = ctx->lock_excuse;
+    opts->lock_opaque = ctx->lock_opaque;
+}

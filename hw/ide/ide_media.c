@@ -57,6 +57,7 @@ bool ide_media_eject(ide_drive *d, bool force, GError **err)
 
 bool ide_media_insert(ide_drive *d, const char *path, GError **err)
 {
+    hv_blk_opts opts = { 0 };
     hv_blk *blk;
 
     if (d->medium) {
@@ -64,7 +65,9 @@ bool ide_media_insert(ide_drive *d, const char *path, GError **err)
                     "it first");
         return false;
     }
-    blk = hv_blk_open(hv_ctx_loop(d->bus->ctx), path, HV_BLK_RDONLY, err);
+    hv_ctx_blk_opts(d->bus->ctx, &opts);
+    blk = hv_blk_open_opts(hv_ctx_loop(d->bus->ctx), path, &opts,
+                           HV_BLK_RDONLY, err);
     if (!blk) {
         return false;
     }

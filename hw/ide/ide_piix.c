@@ -158,6 +158,8 @@ static bool piix_open_disk(ide_piix *p, int unit, const blk_spec *s,
     hv_blk_opts opts = { .format = s->format,
                          .reconnect_s = s->reconnect_s };
 
+    hv_ctx_blk_opts(p->dev.ctx, &opts);
+
     blk = hv_blk_open_opts(hv_ctx_loop(p->dev.ctx), s->target, &opts, flags,
                            err);
     if (!blk) {

@@ -41,10 +41,31 @@ hv_blk *hv_blk_open(hv_loop *loop, const char *path, unsigned flags,
  * @reconnect_s: NBD and iSCSI: how long requests wait for a lost server or
  * target to come back before they fail with EIO (0: the default, 30 s).
  */
+/*
+ * Image locks (hw/block/blk_lock.c, QEMU's scheme): a raw image another
+ * process holds in a way that excludes this open is refused, unless
+ * @lock_excuse (may be NULL) returns true for it; it may set *@why (a
+ * g_malloc'ed reason, logged). The daemon excuses the guest's own PV disk:
+ * its backend (QEMU's qdisk) locks the image, and the twin guard keeps the
+ * guest from using both.
+ */
+typedef bool (*hv_blk_lock_excuse_fn)(void *opaque, const hv_blk *b,
+                                      char **why);
+
 typedef struct hv_blk_opts {
     const char *format;
     unsigned reconnect_s;
+    hv_blk_lock_excuse_fn lock_excuse;
+    void *lock_opaque;
 } hv_blk_opts;
+
+/* The excuse every device of @ctx passes when it opens an image (the
+ * daemon sets it; default none). hv_ctx_blk_opts fills @opts' lock
+ * fields from it. */
+struct hv_ctx;
+void hv_ctx_set_lock_excuse(struct hv_ctx *ctx, hv_blk_lock_excuse_fn fn,
+                            void *opaque);
+void hv_ctx_blk_opts(const struct hv_ctx *ctx, hv_blk_opts *opts);
 
 hv_blk *hv_blk_open_opts(hv_loop *loop, const char *target,
                          const hv_blk_opts *opts, unsigned flags,

@@ -87,5 +87,8 @@ hv_xen_store *hv_xen_store_open(uint32_t domid, hv_loop *loop, GError **err);
 bool hv_xen_store_watch(hv_xen_store *s, hv_xen_store_fn fn, void *opaque,
                         GError **err);
 void hv_xen_store_close(hv_xen_store *s);
+/* The same list once, without a watch (open, read, close). */
+bool hv_xen_store_read(uint32_t domid, hv_xen_store_fn fn, void *opaque,
+                       GError **err);
 
 #endif

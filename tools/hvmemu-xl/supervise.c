@@ -68,6 +68,7 @@ typedef struct boot {
     int status;
     bool stopping;           /* SIGTERM/SIGINT seen */
     guint stop_timer;
+    bool told_to_stop;       /* hvmemu got SIGTERM: its domain shut down */
 } boot;
 
 /* xl VERB DOMID (pause, unpause, destroy) on this boot's domain. */
@@ -233,6 +234,28 @@ static const char *reason_name(unsigned r)
     return r < G_N_ELEMENTS(names) ? names[r] : "unknown";
 }
 
+/*
+ * hvmemu runs sandboxed by default: its Xen handles are restricted to the
+ * guest and it has no xenctrl, so it sees the domain's destruction but not
+ * a shutdown the launcher preserves (on_*="preserve" below). The launcher
+ * watches for the shutdown and tells hvmemu to stop (SIGTERM: a clean
+ * teardown, status 0) before it acts on the reason.
+ */
+#define SHUTDOWN_POLL_MS 500
+
+static gboolean on_shutdown_poll(gpointer opaque)
+{
+    boot *b = opaque;
+    xc_dominfo_t info;
+
+    if (!b->exited && !b->told_to_stop &&
+        (!domain_info(b->domid, &info) || info.dying || info.shutdown)) {
+        b->told_to_stop = true;
+        kill(b->pid, SIGTERM);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
 typedef enum boot_end { BOOT_DONE, BOOT_RESTART, BOOT_FAILED } boot_end;
 
 static boot_end boot_run(boot *b)
@@ -246,7 +269,7 @@ static boot_end boot_run(boot *b)
     g_autoptr(GError) err = NULL;
     xc_dominfo_t info;
     hvxl_action act;
-    guint sigterm, sigint, timer;
+    guint sigterm, sigint, timer, poll;
 
     if (!hvxl_xl(b->o, 300, NULL, create) ||
         !hvxl_xl(b->o, 30, &out, domid_args)) {
@@ -302,10 +325,13 @@ static boot_end boot_run(boot *b)
     if (b->o->on_running) {
         b->o->on_running(b->o->opaque);
     }
-    /* hvmemu exits when the domain shuts down or goes away. */
+    /* hvmemu exits when the domain goes away, or when told to (the
+     * domain shut down: on_shutdown_poll). */
+    poll = g_timeout_add(SHUTDOWN_POLL_MS, on_shutdown_poll, b);
     while (!b->exited) {
         g_main_loop_run(b->loop);
     }
+    g_source_remove(poll);
     g_source_remove(sigterm);
     g_source_remove(sigint);
     if (b->stop_timer) {

@@ -20,6 +20,7 @@
 #include "tools/hvmemu/pv_watch.h"
 #include "tools/hvmemu/sandbox.h"
 #include "tools/hvmemu/summary.h"
+#include "tools/hvmemu/twin_images.h"
 
 typedef struct daemon_signals {
     int fd;
@@ -121,6 +122,7 @@ int hvmemu_run(const hvmemu_options *opts)
     hvmemu_control *control = NULL;
     hv_tracefile *tracer = NULL;
     hvmemu_metrics *metrics = NULL;
+    hvmemu_twin_images *twins = NULL;
     int status = 1;
 
     if (!sandbox_prepare(o, &sb, &err)) {
@@ -159,6 +161,8 @@ int hvmemu_run(const hvmemu_options *opts)
         goto out;
     }
     hvmemu_control_set_sandbox(control, &sb);
+    twins = hvmemu_twin_images_load(o);
+    hvmemu_twin_images_attach(twins, ctx);
     if (!hvmemu_create_devices(ctx, o, &err)) {
         goto out;
     }
@@ -197,6 +201,7 @@ out:
         hv_xen_set_ctx(xen, NULL);
     }
     hv_ctx_free(ctx);
+    hvmemu_twin_images_free(twins);
     if (xen) {
         hv_xen_detach(xen);
     }

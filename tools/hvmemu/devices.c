@@ -9,6 +9,7 @@
 
 #include "hvmemu/hvmemu.h"
 #include "tools/hvmemu/devices.h"
+#include "tools/hvmemu/twin_images.h"
 
 bool hvmemu_check_device_specs(const hvmemu_options *o);
 
@@ -21,15 +22,18 @@ static int dry_run(const hvmemu_options *o)
     hv_memhost *mh = hv_memhost_new(4096);
     hv_loop *loop = hv_loop_new();
     hv_ctx *ctx = hv_ctx_new(hv_memhost_ops(), mh, loop);
+    hvmemu_twin_images *twins = hvmemu_twin_images_load(o);
     g_autoptr(GError) err = NULL;
     int status = 0;
 
+    hvmemu_twin_images_attach(twins, ctx);
     if (!hvmemu_create_devices(ctx, o, &err)) {
         fprintf(stderr, "hvmemu: %s\n", err->message);
         status = err->domain == HV_ERROR && err->code == HV_ERROR_INVAL ? 2
                                                                        : 1;
     }
     hv_ctx_free(ctx);
+    hvmemu_twin_images_free(twins);
     hv_loop_free(loop);
     hv_memhost_free(mh);
     return status;

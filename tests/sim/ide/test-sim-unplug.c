@@ -11,6 +11,9 @@
  *  - config: QEMU's emulated sda with a PV twin → hvmemu exits 2 before
  *    serving; the same with a testdev-only hvmemu (the ports stay QEMU's)
  *    → it serves
+ *  - image locks: the guard's image is locked as QEMU's qdisk locks it and
+ *    hvmemu still opens it (the guest's own PV disk); the same lock on an
+ *    image that is no PV disk of the guest refuses the start (exit 1)
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -55,6 +58,23 @@ static void add_pv_disk(struct xs_handle *xs, const char *kind,
     backend_write(xs, be, "frontend", FRONT);
     backend_write(xs, be, "state", "2");
     store_write(xs, FRONT "/state", fe_state);
+}
+
+/* Lock @path as a QEMU writer does (hw/block/blk_lock.c: bytes 100-101
+ * held, 201 and 203 unshared); the descriptor holds the locks. */
+static int hold_qemu_lock(const char *path)
+{
+    static const off_t bytes[] = { 100, 101, 201, 203 };
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+
+    g_assert_cmpint(fd, >=, 0);
+    for (size_t i = 0; i < G_N_ELEMENTS(bytes); i++) {
+        struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET,
+                            .l_start = bytes[i], .l_len = 1 };
+
+        g_assert_cmpint(fcntl(fd, F_OFD_SETLK, &fl), ==, 0);
+    }
+    return fd;
 }
 
 static void start(env *e, const char *img, bool expect_serving)
@@ -129,10 +149,13 @@ static void test_guard(void)
     struct xs_handle *xs;
     env e;
 
+    int qdisk;
+
     setup(&e);
     xs = xs_open(0);
     g_assert_nonnull(xs);
     add_pv_disk(xs, "qdisk", "xvda", e.img, "1");
+    qdisk = hold_qemu_lock(e.img);      /* what QEMU's qdisk holds */
     start(&e, e.img, true);
     /* Initialising: the toolstack's value; the guest has no driver yet. */
     g_usleep(200000);
@@ -142,6 +165,26 @@ static void test_guard(void)
     g_assert_true(wait_absent(&e));
     xs_close(xs);
     teardown(&e, 0);
+    close(qdisk);
+}
+
+/* Locked by a process that is not the guest's PV backend: refused. */
+static void test_locked_elsewhere(void)
+{
+    g_autofree char *spec = NULL, *err = NULL;
+    int other;
+    env e;
+
+    setup(&e);
+    other = hold_qemu_lock(e.img);
+    spec = g_strdup_printf("file:%s,hda,w", e.img);
+    const char *args[] = { "--disk", spec, NULL };
+    g_assert_false(simh_start_hvmemu(e.h, args, 1));
+    g_assert_cmpint(simh_wait_hvmemu(e.h, 5000), ==, 1);
+    close(other);
+    simh_free(e.h);
+    unlink(e.img);
+    g_free(e.img);
 }
 
 static void test_refused_at_start(void)
@@ -206,6 +249,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/sim/unplug/protocol", test_protocol);
     g_test_add_func("/sim/unplug/twin-guard", test_guard);
+    g_test_add_func("/sim/unplug/locked-elsewhere", test_locked_elsewhere);
     g_test_add_func("/sim/unplug/refused-at-start", test_refused_at_start);
     g_test_add_func("/sim/unplug/config-refused", test_config_refused);
     g_test_add_func("/sim/unplug/config-testdev-only",
