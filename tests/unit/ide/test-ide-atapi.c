@@ -8,140 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ide-harness.h"
-
-#define PRDT_GPA 0x1000
-#define BUF_GPA  0x100000
-#define CD_BLOCKS 64
-
-typedef struct reply {
-    uint8_t status;     /* final Status */
-    uint8_t error;
-    uint32_t len;       /* bytes transferred */
-    unsigned drq_blocks;
-    uint8_t data[65536];
-} reply;
-
-static void cd_setup(ih *h, const char *keys)
-{
-    g_autofree char *all = g_strconcat("devtype=cdrom", keys ? "," : "",
-                                       keys, NULL);
-    ih_conf c = { .sectors = CD_BLOCKS * 4, .readonly = true, .keys = all };
-    g_autofree uint8_t *img = g_malloc(CD_BLOCKS * 2048);
-    int fd;
-
-    ih_setup(h, &c);
-    ih_fill(img, CD_BLOCKS * 2048, 42);
-    fd = open(h->img[0], O_WRONLY);
-    g_assert_cmpint(fd, >=, 0);
-    g_assert_cmpint(pwrite(fd, img, CD_BLOCKS * 2048, 0), ==,
-                    CD_BLOCKS * 2048);
-    close(fd);
-}
-
-static void expected_block(uint8_t *out, uint32_t lba, uint32_t n)
-{
-    g_autofree uint8_t *img = g_malloc(CD_BLOCKS * 2048);
-
-    ih_fill(img, CD_BLOCKS * 2048, 42);
-    memcpy(out, img + (size_t)lba * 2048, (size_t)n * 2048);
-}
-
-/* Issue a PACKET command by PIO; read every DRQ block. */
-static void packet_pio(ih *h, const uint8_t *cdb, uint16_t limit, reply *r)
-{
-    memset(r, 0, sizeof(*r));
-    ih_outb(h, IH_CMD + ATA_REG_DEVICE, 0);
-    ih_outb(h, IH_CMD + ATA_REG_FEATURE, 0);
-    ih_outb(h, IH_CMD + ATA_REG_LBAM, limit & 0xff);
-    ih_outb(h, IH_CMD + ATA_REG_LBAH, limit >> 8);
-    ih_outb(h, IH_CMD + ATA_REG_COMMAND, ATA_CMD_PACKET);
-    /* Ready for the packet: DRQ, CoD=1 IO=0, no interrupt. */
-    g_assert_cmphex(ih_altstatus(h) & (ATA_SR_DRQ | ATA_SR_BSY), ==,
-                    ATA_SR_DRQ);
-    g_assert_cmphex(ih_inb(h, IH_CMD + ATA_REG_NSECTOR) & 3, ==, 1);
-    g_assert_cmpuint(ih_irq(h), ==, 0);
-    for (unsigned i = 0; i < 12; i += 2) {
-        ih_outw(h, IH_CMD, (uint16_t)(cdb[i] | cdb[i + 1] << 8));
-    }
-    for (;;) {
-        uint32_t n;
-
-        g_assert_true(ih_wait_irq(h));
-        r->status = ih_status(h);
-        if (!(r->status & ATA_SR_DRQ)) {
-            break;
-        }
-        g_assert_cmphex(ih_inb(h, IH_CMD + ATA_REG_NSECTOR) & 3, ==, 2);
-        n = ih_inb(h, IH_CMD + ATA_REG_LBAM) |
-            ih_inb(h, IH_CMD + ATA_REG_LBAH) << 8;
-        g_assert_cmpuint(n, <=, limit ? limit : 0xfffe);
-        g_assert_cmpuint(r->len + n, <=, sizeof(r->data));
-        for (uint32_t i = 0; i < n; i += 2) {
-            uint16_t w = ih_inw(h, IH_CMD);
-
-            r->data[r->len + i] = w & 0xff;
-            if (i + 1 < n) {
-                r->data[r->len + i + 1] = w >> 8;
-            }
-        }
-        r->len += n;
-        r->drq_blocks++;
-    }
-    g_assert_cmphex(r->status & ATA_SR_BSY, ==, 0);
-    g_assert_cmphex(ih_inb(h, IH_CMD + ATA_REG_NSECTOR) & 3, ==, 3);
-    r->error = ih_error(h);
-}
-
-static uint8_t packet_dma(ih *h, const uint8_t *cdb, uint32_t prd_len)
-{
-    ih_prd prd = { BUF_GPA, (prd_len & 0xffff) | PRD_EOT };
-    uint8_t st = 0;
-
-    g_assert_cmpint(hv_mem_write(h->ctx, PRDT_GPA, &prd, sizeof(prd)), ==,
-                    0);
-    ih_outb(h, IH_BM_BASE + BM_REG_CMD, 0);
-    ih_outb(h, IH_BM_BASE + BM_REG_STATUS, BM_ST_INTR | BM_ST_ERR);
-    ih_outl(h, IH_BM_BASE + BM_REG_PRDT, PRDT_GPA);
-    ih_outb(h, IH_CMD + ATA_REG_DEVICE, 0);
-    ih_outb(h, IH_CMD + ATA_REG_FEATURE, 0x01);     /* DMA */
-    ih_outb(h, IH_CMD + ATA_REG_COMMAND, ATA_CMD_PACKET);
-    for (unsigned i = 0; i < 12; i += 2) {
-        ih_outw(h, IH_CMD, (uint16_t)(cdb[i] | cdb[i + 1] << 8));
-    }
-    ih_outb(h, IH_BM_BASE + BM_REG_CMD, BM_CMD_START | BM_CMD_WRITE);
-    g_assert_true(ih_wait_irq(h));
-    st = ih_inb(h, IH_BM_BASE + BM_REG_STATUS);
-    ih_outb(h, IH_BM_BASE + BM_REG_CMD, 0);
-    ih_status(h);
-    g_assert_cmphex(ih_inb(h, IH_CMD + ATA_REG_NSECTOR) & 3, ==, 3);
-    return st;
-}
-
-static void cdb_read10(uint8_t *cdb, uint32_t lba, uint16_t n)
-{
-    memset(cdb, 0, 12);
-    cdb[0] = 0x28;
-    cdb[2] = lba >> 24;
-    cdb[3] = lba >> 16;
-    cdb[4] = lba >> 8;
-    cdb[5] = lba;
-    cdb[7] = n >> 8;
-    cdb[8] = n;
-}
-
-static void check_sense(ih *h, uint8_t key, uint8_t asc)
-{
-    uint8_t cdb[12] = { 0x03, 0, 0, 0, 18 };
-    static reply r;
-
-    packet_pio(h, cdb, 0x1000, &r);
-    g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
-    g_assert_cmpuint(r.len, ==, 18);
-    g_assert_cmphex(r.data[0], ==, 0x70);
-    g_assert_cmphex(r.data[2] & 0x0f, ==, key);
-    g_assert_cmphex(r.data[12], ==, asc);
-}
+#include "atapi-harness.h"
 
 static void test_signature_identify(void)
 {
@@ -149,7 +16,7 @@ static void test_signature_identify(void)
     char model[41];
     ih h;
 
-    cd_setup(&h, NULL);
+    ih_cd_setup(&h, NULL);
     ih_outb(&h, IH_CTL, ATA_DC_SRST);
     ih_outb(&h, IH_CTL, 0);
     g_assert_cmphex(ih_inb(&h, IH_CMD + ATA_REG_LBAM), ==, 0x14);
@@ -193,36 +60,36 @@ static void test_mmc_probe(void)
     uint8_t config[12] = { 0x46, 0, 0, 0, 0, 0, 0, 0, 0xff };
     uint8_t toc[12] = { 0x43, 0, 0, 0, 0, 0, 0, 0, 0xff };
     uint8_t event[12] = { 0x4a, 1, 0, 0, 0x10, 0, 0, 0, 8 };
-    static reply r;
+    static ih_reply r;
     ih h;
 
-    cd_setup(&h, NULL);
-    packet_pio(&h, tur, 0x1000, &r);
+    ih_cd_setup(&h, NULL);
+    ih_packet_pio(&h, tur, 0x1000, &r);
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
     g_assert_cmpuint(r.len, ==, 0);
-    packet_pio(&h, inquiry, 0x1000, &r);
+    ih_packet_pio(&h, inquiry, 0x1000, &r);
     g_assert_cmpuint(r.len, ==, 36);
     g_assert_cmphex(r.data[0], ==, 0x05);
     g_assert_cmphex(r.data[1], ==, 0x80);
     g_assert_cmpmem(r.data + 8, 8, "HVMEMU  ", 8);
-    packet_pio(&h, cap, 0x1000, &r);
+    ih_packet_pio(&h, cap, 0x1000, &r);
     g_assert_cmpuint(r.len, ==, 8);
     g_assert_cmphex(r.data[3], ==, CD_BLOCKS - 1);
     g_assert_cmphex(r.data[6], ==, 0x08);   /* 2048 */
-    packet_pio(&h, mode, 0x1000, &r);
+    ih_packet_pio(&h, mode, 0x1000, &r);
     g_assert_cmphex(r.data[8], ==, 0x2a);
-    packet_pio(&h, config, 0x1000, &r);
+    ih_packet_pio(&h, config, 0x1000, &r);
     g_assert_cmphex(r.data[7], ==, 0x08);   /* CD-ROM profile */
-    packet_pio(&h, toc, 0x1000, &r);
+    ih_packet_pio(&h, toc, 0x1000, &r);
     g_assert_cmpuint(r.len, ==, 20);
     g_assert_cmphex(r.data[14], ==, 0xaa);
     g_assert_cmphex(r.data[19], ==, CD_BLOCKS);
-    packet_pio(&h, event, 0x1000, &r);
+    ih_packet_pio(&h, event, 0x1000, &r);
     g_assert_cmpuint(r.len, ==, 8);
     g_assert_cmphex(r.data[5], ==, 0x02);   /* media present */
     /* Allocation length truncates. */
     inquiry[4] = 5;
-    packet_pio(&h, inquiry, 0x1000, &r);
+    ih_packet_pio(&h, inquiry, 0x1000, &r);
     g_assert_cmpuint(r.len, ==, 5);
     ih_teardown(&h);
 }
@@ -231,23 +98,23 @@ static void test_read_pio(void)
 {
     uint8_t cdb[12];
     g_autofree uint8_t *want = g_malloc(16 * 2048);
-    static reply r;
+    static ih_reply r;
     ih h;
 
-    cd_setup(&h, NULL);
-    cdb_read10(cdb, 3, 5);
-    packet_pio(&h, cdb, 0x2000, &r);    /* 4 blocks per DRQ, then 1 */
+    ih_cd_setup(&h, NULL);
+    ih_cdb_read10(cdb, 3, 5);
+    ih_packet_pio(&h, cdb, 0x2000, &r);    /* 4 blocks per DRQ, then 1 */
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
     g_assert_cmpuint(r.len, ==, 5 * 2048);
     g_assert_cmpuint(r.drq_blocks, ==, 2);
-    expected_block(want, 3, 5);
+    ih_cd_expected(want, 3, 5);
     g_assert_cmpmem(r.data, r.len, want, 5 * 2048);
     /* An odd limit is rounded down; blocks straddle DRQ boundaries. */
-    cdb_read10(cdb, CD_BLOCKS - 2, 2);
-    packet_pio(&h, cdb, 1001, &r);
+    ih_cdb_read10(cdb, CD_BLOCKS - 2, 2);
+    ih_packet_pio(&h, cdb, 1001, &r);
     g_assert_cmpuint(r.len, ==, 2 * 2048);
     g_assert_cmpuint(r.drq_blocks, ==, 5);
-    expected_block(want, CD_BLOCKS - 2, 2);
+    ih_cd_expected(want, CD_BLOCKS - 2, 2);
     g_assert_cmpmem(r.data, r.len, want, 2 * 2048);
     ih_teardown(&h);
 }
@@ -257,28 +124,28 @@ static void test_errors(void)
     uint8_t cdb[12];
     uint8_t bad[12] = { 0xff };
     uint8_t evt[12] = { 0x4a, 0, 0, 0, 0x10, 0, 0, 0, 8 };
-    static reply r;
+    static ih_reply r;
     ih h;
 
-    cd_setup(&h, "x-inject-eio=40+4");     /* 512-byte sectors: block 10 */
-    cdb_read10(cdb, CD_BLOCKS - 1, 2);
-    packet_pio(&h, cdb, 0x8000, &r);
+    ih_cd_setup(&h, "x-inject-eio=40+4");     /* 512-byte sectors: block 10 */
+    ih_cdb_read10(cdb, CD_BLOCKS - 1, 2);
+    ih_packet_pio(&h, cdb, 0x8000, &r);
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, ATA_SR_ERR);
     g_assert_cmphex(r.error >> 4, ==, 0x05);
-    check_sense(&h, 0x05, 0x21);
-    check_sense(&h, 0x00, 0x00);            /* sense is consumed */
-    packet_pio(&h, bad, 0x8000, &r);
+    ih_check_sense(&h, 0x05, 0x21);
+    ih_check_sense(&h, 0x00, 0x00);            /* sense is consumed */
+    ih_packet_pio(&h, bad, 0x8000, &r);
     g_assert_cmphex(r.error >> 4, ==, 0x05);
-    check_sense(&h, 0x05, 0x20);
-    packet_pio(&h, evt, 0x8000, &r);        /* not polled */
-    check_sense(&h, 0x05, 0x24);
+    ih_check_sense(&h, 0x05, 0x20);
+    ih_packet_pio(&h, evt, 0x8000, &r);        /* not polled */
+    ih_check_sense(&h, 0x05, 0x24);
     /* Backend error: MEDIUM ERROR. */
-    cdb_read10(cdb, 8, 4);
-    packet_pio(&h, cdb, 0x8000, &r);
+    ih_cdb_read10(cdb, 8, 4);
+    ih_packet_pio(&h, cdb, 0x8000, &r);
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, ATA_SR_ERR);
     g_assert_cmphex(r.error >> 4, ==, 0x03);
-    check_sense(&h, 0x03, 0x11);
-    g_assert_cmphex(packet_dma(&h, cdb, 4 * 2048), ==, BM_ST_INTR);
+    ih_check_sense(&h, 0x03, 0x11);
+    g_assert_cmphex(ih_packet_dma(&h, cdb, 4 * 2048), ==, BM_ST_INTR);
     g_assert_cmphex(ih_altstatus(&h) & ATA_SR_ERR, ==, ATA_SR_ERR);
     g_assert_cmphex(ih_error(&h) >> 4, ==, 0x03);
     ih_teardown(&h);
@@ -288,9 +155,9 @@ static void test_errors(void)
 static uint8_t gesn_media(ih *h, uint8_t *status)
 {
     uint8_t cdb[12] = { 0x4a, 0x01, 0, 0, 0x10, 0, 0, 0, 8 };
-    static reply r;
+    static ih_reply r;
 
-    packet_pio(h, cdb, 0x8000, &r);
+    ih_packet_pio(h, cdb, 0x8000, &r);
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
     g_assert_cmpuint(r.len, ==, 8);
     *status = r.data[5];
@@ -299,19 +166,19 @@ static uint8_t gesn_media(ih *h, uint8_t *status)
 
 static void expect_fail(ih *h, const uint8_t *cdb, uint8_t key, uint8_t asc)
 {
-    static reply r;
+    static ih_reply r;
 
-    packet_pio(h, cdb, 0x8000, &r);
+    ih_packet_pio(h, cdb, 0x8000, &r);
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, ATA_SR_ERR);
     g_assert_cmphex(r.error >> 4, ==, key);
-    check_sense(h, key, asc);
+    ih_check_sense(h, key, asc);
 }
 
 static void expect_ok(ih *h, const uint8_t *cdb)
 {
-    static reply r;
+    static ih_reply r;
 
-    packet_pio(h, cdb, 0x8000, &r);
+    ih_packet_pio(h, cdb, 0x8000, &r);
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
 }
 
@@ -327,11 +194,11 @@ static void test_media_change(void)
     g_autofree uint8_t *want = g_malloc(2048);
     GError *err = NULL;
     uint8_t cdb[12], st;
-    static reply r;
+    static ih_reply r;
     int fd;
     ih h;
 
-    cd_setup(&h, NULL);
+    ih_cd_setup(&h, NULL);
     g_assert_cmpuint(gesn_media(&h, &st), ==, 0);
     g_assert_cmphex(st, ==, 0x02);              /* present, no event */
     /* A locked tray refuses the admin's eject, unless forced. */
@@ -348,7 +215,7 @@ static void test_media_change(void)
     g_assert_cmpuint(gesn_media(&h, &st), ==, 0);   /* reported once */
     expect_fail(&h, tur, 0x02, 0x3a);
     expect_fail(&h, cap, 0x02, 0x3a);
-    cdb_read10(cdb, 0, 1);
+    ih_cdb_read10(cdb, 0, 1);
     expect_fail(&h, cdb, 0x02, 0x3a);
     g_assert_false(hv_media_eject(h.ctx, "hda", false, &err));
     g_clear_error(&err);
@@ -369,11 +236,11 @@ static void test_media_change(void)
     g_assert_cmphex(st, ==, 0x02);
     expect_fail(&h, tur, 0x06, 0x28);       /* UNIT ATTENTION, once */
     expect_ok(&h, tur);
-    packet_pio(&h, cap, 0x8000, &r);
+    ih_packet_pio(&h, cap, 0x8000, &r);
     g_assert_cmpuint((uint32_t)r.data[0] << 24 | r.data[1] << 16 |
                      r.data[2] << 8 | r.data[3], ==, 99);
-    cdb_read10(cdb, 5, 1);
-    packet_pio(&h, cdb, 0x8000, &r);
+    ih_cdb_read10(cdb, 5, 1);
+    ih_packet_pio(&h, cdb, 0x8000, &r);
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
     g_assert_cmpmem(r.data, 2048, want, 2048);
     /* The guest's own eject. */
@@ -411,15 +278,15 @@ static void test_read_dma(void)
     uint8_t *ram;
     ih h;
 
-    cd_setup(&h, NULL);
+    ih_cd_setup(&h, NULL);
     ram = hv_memhost_ram(h.mh);
-    cdb_read10(cdb, 7, 8);
-    g_assert_cmphex(packet_dma(&h, cdb, 8 * 2048), ==, BM_ST_INTR);
+    ih_cdb_read10(cdb, 7, 8);
+    g_assert_cmphex(ih_packet_dma(&h, cdb, 8 * 2048), ==, BM_ST_INTR);
     g_assert_cmphex(ih_altstatus(&h) & ATA_SR_ERR, ==, 0);
-    expected_block(want, 7, 8);
+    ih_cd_expected(want, 7, 8);
     g_assert_cmpmem(ram + BUF_GPA, 8 * 2048, want, 8 * 2048);
     memset(ram + BUF_GPA, 0, 64);
-    g_assert_cmphex(packet_dma(&h, inquiry, 36), ==, BM_ST_INTR);
+    g_assert_cmphex(ih_packet_dma(&h, inquiry, 36), ==, BM_ST_INTR);
     g_assert_cmphex(ram[BUF_GPA], ==, 0x05);
     ih_teardown(&h);
 }
@@ -427,10 +294,10 @@ static void test_read_dma(void)
 static void test_device_reset(void)
 {
     uint8_t tur[12] = { 0 };
-    static reply r;
+    static ih_reply r;
     ih h;
 
-    cd_setup(&h, NULL);
+    ih_cd_setup(&h, NULL);
     /* Stuck waiting for a packet: DEVICE RESET is accepted anyway. */
     ih_outb(&h, IH_CMD + ATA_REG_DEVICE, 0);
     ih_outb(&h, IH_CMD + ATA_REG_COMMAND, ATA_CMD_PACKET);
@@ -438,7 +305,7 @@ static void test_device_reset(void)
     ih_outb(&h, IH_CMD + ATA_REG_COMMAND, ATA_CMD_DEVICE_RESET);
     g_assert_cmphex(ih_altstatus(&h) & (ATA_SR_DRQ | ATA_SR_BSY), ==, 0);
     g_assert_cmphex(ih_inb(&h, IH_CMD + ATA_REG_LBAH), ==, 0xeb);
-    packet_pio(&h, tur, 0, &r);
+    ih_packet_pio(&h, tur, 0, &r);
     g_assert_cmphex(r.status & ATA_SR_ERR, ==, 0);
     ih_teardown(&h);
 }

@@ -309,7 +309,9 @@ int main(int argc, char **argv)
     ADD("/e1000/rx/basic", test_basic);
     ADD("/e1000/rx/filters", test_filters);
     ADD("/e1000/rx/vlan", test_vlan);
-    ADD("/e1000/rx/long", test_long);
+    /* CVE-2012-6075: a long frame with LPE off overflowed QEMU's
+     * buffers (docs/cve-regressions.md). */
+    ADD("/e1000/rx/CVE-2012-6075-long", test_long);
     ADD("/e1000/rx/csum-errors", test_csum_errors);
     ADD("/e1000/rx/backpressure", test_backpressure);
     ADD("/e1000/rx/overrun", test_overrun);
