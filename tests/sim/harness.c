@@ -391,3 +391,19 @@ void simh_free(simh *h)
     g_free(h->dir);
     g_free(h);
 }
+
+int simh_run_hvmemu(const char *const *args, char **err)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    int status = -1;
+
+    g_ptr_array_add(argv, (gpointer)g_getenv("HVMEMU_BIN"));
+    for (; *args; args++) {
+        g_ptr_array_add(argv, (gpointer)*args);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
+                               G_SPAWN_DEFAULT, NULL, NULL, NULL, err,
+                               &status, NULL));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}

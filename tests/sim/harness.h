@@ -87,6 +87,10 @@ void simh_kill_sim(simh *h);
 /* Kill whatever still runs, close guests, remove the directory. */
 void simh_free(simh *h);
 
+/* Run hvmemu ARGS... (HVMEMU_BIN) to its end, no --domid added; its
+ * stderr in *@err (g_free). Returns the exit status, -1 if killed. */
+int simh_run_hvmemu(const char *const *args, char **err);
+
 /* Milliseconds on the monotonic clock, for test time limits. */
 int64_t simh_now_ms(void);
 

@@ -14,23 +14,6 @@
 
 #include "harness.h"
 
-/* hvmemu ARGS... to its end; its stderr in @err. Returns the exit status. */
-static int run_hvmemu(const char *const *args, char **err)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    int status = -1;
-
-    g_ptr_array_add(argv, (gpointer)g_getenv("HVMEMU_BIN"));
-    for (; *args; args++) {
-        g_ptr_array_add(argv, (gpointer)*args);
-    }
-    g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-                               G_SPAWN_DEFAULT, NULL, NULL, NULL, err,
-                               &status, NULL));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void test_no_such_domain(void)
 {
     simh *h = simh_new(&(simh_opts){ .vcpus = 1 });
@@ -39,7 +22,7 @@ static void test_no_such_domain(void)
     g_autofree char *err = NULL;
     g_auto(GStrv) lines = NULL;
 
-    g_assert_cmpint(run_hvmemu(args, &err), ==, 2);
+    g_assert_cmpint(simh_run_hvmemu(args, &err), ==, 2);
     g_assert_nonnull(strstr(err, "domain 7 does not exist"));
     g_assert_nonnull(strstr(err, "xl list"));
     /* One line. */
@@ -78,7 +61,7 @@ static void test_server_limit(void)
         }
         g_assert_cmpint(simh_now_ms(), <, end);
     }
-    g_assert_cmpint(run_hvmemu(ninth, &err), ==, 1);
+    g_assert_cmpint(simh_run_hvmemu(ninth, &err), ==, 1);
     g_assert_nonnull(strstr(err, "already has as many ioreq servers as Xen "
                                  "allows"));
     for (int i = 0; i < 8; i++) {

@@ -138,23 +138,6 @@ static void test_runas_chroot(void)
     rmdir(dir);
 }
 
-/* hvmemu ARGS... to its end; its stderr in @err. */
-static int run_hvmemu(const char *const *args, char **err)
-{
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    int status = -1;
-
-    g_ptr_array_add(argv, (gpointer)g_getenv("HVMEMU_BIN"));
-    for (; *args; args++) {
-        g_ptr_array_add(argv, (gpointer)*args);
-    }
-    g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-                               G_SPAWN_DEFAULT, NULL, NULL, NULL, err,
-                               &status, NULL));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 static void test_refused(void)
 {
     static const struct {
@@ -175,7 +158,7 @@ static void test_refused(void)
                                NULL };
         g_autofree char *err = NULL;
 
-        g_assert_cmpint(run_hvmemu(args, &err), ==, 2);
+        g_assert_cmpint(simh_run_hvmemu(args, &err), ==, 2);
         g_test_message("%s %s: %s", bad[i].opt, bad[i].val, err);
         g_assert_nonnull(strstr(err, bad[i].says));
     }
