@@ -40,12 +40,11 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include <iscsi/iscsi.h>
 #include <iscsi/scsi-lowlevel.h>
 
-#include "hw/block/blk_internal.h"
+#include "hw/block/blk_chan.h"
 #include "hvmemu/device.h"
 
 
@@ -81,15 +80,9 @@ struct isc_eng {
     int lun;
     struct iscsi_context *ctx;  /* thread-owned after open */
     GThread *thread;
-    int wake_efd;
-
-    GMutex lock;            /* sub_head/sub_tail, stop */
-    blk_req *sub_head, *sub_tail;
-    bool stop;
-    gint failing;           /* atomic: no session past the deadline */
+    blk_chan ch;            /* requests from the loop (blk_chan.c) */
 
     /* Thread-private (the opening thread's until the thread starts). */
-    blk_req *retry_head, *retry_tail;
     GHashTable *parts;      /* isc_part whose task is out */
     bool dead;              /* session lost: reconnect before going on */
     bool closing;           /* destroying the context ourselves */
@@ -118,17 +111,6 @@ struct isc_eng {
     unsigned reconnects;
     unsigned warned;
 };
-
-static void q_push(blk_req **head, blk_req **tail, blk_req *r)
-{
-    r->next = NULL;
-    if (*tail) {
-        (*tail)->next = r;
-    } else {
-        *head = r;
-    }
-    *tail = r;
-}
 
 bool blk_iscsi_target(const char *target)
 {
@@ -175,24 +157,7 @@ static char *isc_initiator(const char *url)
 
 static bool isc_stopping(isc_eng *e)
 {
-    bool stop;
-
-    if (!e->thread) {
-        return false;
-    }
-    g_mutex_lock(&e->lock);
-    stop = e->stop;
-    g_mutex_unlock(&e->lock);
-    return stop;
-}
-
-static void isc_drain_wake(isc_eng *e)
-{
-    uint64_t cnt;
-
-    if (read(e->wake_efd, &cnt, sizeof(cnt)) < 0) {
-        /* EAGAIN: new requests wait in sub_head meanwhile */
-    }
+    return e->thread && blk_chan_stopping(&e->ch, false);
 }
 
 /* Poll @ctx's socket (and the wake eventfd once the thread runs) for up
@@ -203,7 +168,7 @@ static int isc_step(isc_eng *e, struct iscsi_context *ctx, int ms)
     int ev = iscsi_which_events(ctx);
     struct pollfd p[2] = {
         { .fd = ev ? iscsi_get_fd(ctx) : -1, .events = (short)ev },
-        { .fd = e->thread ? e->wake_efd : -1, .events = POLLIN },
+        { .fd = e->thread ? e->ch.wake_efd : -1, .events = POLLIN },
     };
 
     if (!ev) {
@@ -213,7 +178,7 @@ static int isc_step(isc_eng *e, struct iscsi_context *ctx, int ms)
         return errno == EINTR ? 0 : -errno;
     }
     if (p[1].revents & POLLIN) {
-        isc_drain_wake(e);
+        blk_chan_drain_wake(&e->ch);
     }
     if (p[0].revents) {
         bool was_dead = e->dead;
@@ -615,10 +580,10 @@ static void isc_probe_optional(isc_eng *e)
 
 static void isc_finish(isc_eng *e, blk_req *r)
 {
-    if (r->retry && !g_atomic_int_get(&e->failing)) {
+    if (r->retry && !blk_chan_failing(&e->ch)) {
         r->retry = false;
         r->ret = 0;
-        q_push(&e->retry_head, &e->retry_tail, r);
+        blk_q_push(&e->ch.retry_head, &e->ch.retry_tail, r);
         return;
     }
     if (r->retry) {
@@ -742,7 +707,7 @@ static void isc_task_cb(struct iscsi_context *ctx, int status, void *data,
         int err = isc_scsi_errno(e, r, t, status);
 
         if (err == 0) {
-            r->retry = true;    /* soft: e->failing is 0 while connected */
+            r->retry = true;    /* soft: not failing while connected */
         } else if (err < 0 && r->ret == 0) {
             r->ret = err;
         }
@@ -936,36 +901,6 @@ static void isc_issue(isc_eng *e, blk_req *r)
 
 /* ---- the thread ---- */
 
-static void isc_fail_waiting(isc_eng *e)
-{
-    blk_req *r = e->retry_head;
-
-    e->retry_head = e->retry_tail = NULL;
-    while (r) {
-        blk_req *next = r->next;
-
-        r->ret = -EIO;
-        blk_defer(e->b, r);
-        r = next;
-    }
-}
-
-static void isc_take_submitted(isc_eng *e)
-{
-    blk_req *r;
-
-    g_mutex_lock(&e->lock);
-    r = e->sub_head;
-    e->sub_head = e->sub_tail = NULL;
-    g_mutex_unlock(&e->lock);
-    while (r) {
-        blk_req *next = r->next;
-
-        q_push(&e->retry_head, &e->retry_tail, r);
-        r = next;
-    }
-}
-
 /* Destroy the context; every task still out (cancelled by libiscsi, or
  * dropped without a callback when the session was not logged in) is
  * queued for re-sending. */
@@ -998,7 +933,6 @@ static void isc_drop(isc_eng *e)
 static void isc_lost(isc_eng *e)
 {
     gint64 since = g_get_monotonic_time();
-    gint64 limit = (gint64)e->b->reconnect_s * G_USEC_PER_SEC;
     unsigned backoff = ISC_BACKOFF_MIN_MS;
     char *msg = e->why ? e->why : g_strdup(e->ctx ? iscsi_get_error(e->ctx)
                                                   : "closed");
@@ -1014,36 +948,21 @@ static void isc_lost(isc_eng *e)
               *msg ? msg : "closed",
               e->lost ? ", with acknowledged writes not yet flushed" : "");
     g_free(msg);
-    for (;;) {
-        struct pollfd p = { .fd = e->wake_efd, .events = POLLIN };
+    while (!isc_stopping(e)) {
         char *why = NULL;
 
-        if (isc_stopping(e)) {
-            break;
-        }
         e->ctx = isc_connect(e, &why);
         if (e->ctx) {
             e->reconnects++;
-            g_atomic_int_set(&e->failing, 0);
+            blk_chan_connected(&e->ch);
             g_message("%s: reconnected after %.1f s (%u so far)", e->name,
                       (double)(g_get_monotonic_time() - since) / 1e6,
                       e->reconnects);
             return;
         }
-        if (!g_atomic_int_get(&e->failing) &&
-            g_get_monotonic_time() - since >= limit) {
-            g_warning("%s: no target for %u s (%s): failing I/O with EIO "
-                      "until it is back", e->name, e->b->reconnect_s, why);
-            g_atomic_int_set(&e->failing, 1);
-        }
+        blk_chan_connect_failed(&e->ch, e->name, "target", since, why);
         g_free(why);
-        if (g_atomic_int_get(&e->failing)) {
-            isc_take_submitted(e);
-            isc_fail_waiting(e);
-        }
-        if (poll(&p, 1, (int)backoff) > 0) {
-            isc_drain_wake(e);  /* new requests wait or fail above */
-        }
+        blk_chan_nap(&e->ch, backoff);  /* new requests wait or failed */
         backoff = MIN(backoff * 2, ISC_BACKOFF_MAX_MS);
     }
 }
@@ -1075,29 +994,21 @@ static gpointer isc_thread(gpointer data)
     isc_eng *e = data;
 
     for (;;) {
-        g_mutex_lock(&e->lock);
-        bool stop = e->stop && !e->sub_head;
-        g_mutex_unlock(&e->lock);
-        if (stop && !e->retry_head && g_hash_table_size(e->parts) == 0) {
+        if (blk_chan_stopping(&e->ch, true) && !e->ch.retry_head &&
+            g_hash_table_size(e->parts) == 0) {
             break;
         }
         if (!e->ctx || e->dead) {
             isc_lost(e);
             if (!e->ctx) {      /* asked to stop while disconnected */
-                isc_take_submitted(e);
-                isc_fail_waiting(e);
+                blk_chan_take(&e->ch);
+                blk_chan_fail_waiting(&e->ch);
                 break;
             }
         }
-        isc_take_submitted(e);
-        while (e->retry_head && !e->dead) {
-            blk_req *r = e->retry_head;
-
-            e->retry_head = r->next;
-            if (!e->retry_head) {
-                e->retry_tail = NULL;
-            }
-            isc_issue(e, r);
+        blk_chan_take(&e->ch);
+        while (e->ch.retry_head && !e->dead) {
+            isc_issue(e, blk_q_pop(&e->ch.retry_head, &e->ch.retry_tail));
         }
         if (e->dead) {
             continue;
@@ -1123,10 +1034,7 @@ static int blk_iscsi_init(hv_blk *b)
 
 static void isc_eng_free(isc_eng *e)
 {
-    if (e->wake_efd >= 0) {
-        close(e->wake_efd);
-    }
-    g_mutex_clear(&e->lock);
+    blk_chan_fini(&e->ch);
     g_hash_table_destroy(e->parts);
     g_free(e->why);
     g_free(e->svc_err);
@@ -1141,6 +1049,7 @@ bool blk_iscsi_open(hv_blk *b, GError **err)
 {
     isc_eng *e = g_new0(isc_eng, 1);
     char *why = NULL;
+    int ret;
 
     e->b = b;
     e->url = g_strdup(b->path);
@@ -1150,11 +1059,10 @@ bool blk_iscsi_open(hv_blk *b, GError **err)
     e->max_xfer = ISC_CHUNK;
     e->max_unmap = ISC_UNMAP_MAX;
     e->wce = true;  /* unless the caching mode page says otherwise */
-    e->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    g_mutex_init(&e->lock);
-    if (e->wake_efd < 0) {
+    ret = blk_chan_init(&e->ch, b);
+    if (ret < 0) {
         g_set_error(err, HV_ERROR, HV_ERROR_IO, "eventfd: %s",
-                    g_strerror(errno));
+                    g_strerror(-ret));
         goto fail;
     }
     e->ctx = isc_connect(e, &why);
@@ -1229,14 +1137,8 @@ static void isc_logout(isc_eng *e)
 static void blk_iscsi_fini(hv_blk *b)
 {
     isc_eng *e = b->eng_priv;
-    uint64_t one = 1;
 
-    g_mutex_lock(&e->lock);
-    e->stop = true;
-    g_mutex_unlock(&e->lock);
-    if (write(e->wake_efd, &one, sizeof(one)) < 0) {
-        /* the thread also polls with a timeout */
-    }
+    blk_chan_stop(&e->ch);
     g_thread_join(e->thread);
     e->thread = NULL;
     isc_logout(e);      /* bounded: the target frees the session now */
@@ -1248,19 +1150,8 @@ static void blk_iscsi_fini(hv_blk *b)
 static void blk_iscsi_submit(hv_blk *b, blk_req *r)
 {
     isc_eng *e = b->eng_priv;
-    uint64_t one = 1;
 
-    if (g_atomic_int_get(&e->failing)) {
-        r->ret = -EIO;
-        blk_defer(b, r);
-        return;
-    }
-    g_mutex_lock(&e->lock);
-    q_push(&e->sub_head, &e->sub_tail, r);
-    g_mutex_unlock(&e->lock);
-    if (write(e->wake_efd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
-        g_critical("blk: eventfd write: %s", g_strerror(errno));
-    }
+    blk_chan_submit(&e->ch, r);
 }
 
 const blk_engine blk_engine_iscsi = {

@@ -27,11 +27,10 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include <libnbd.h>
 
-#include "hw/block/blk_internal.h"
+#include "hw/block/blk_chan.h"
 #include "hvmemu/device.h"
 
 
@@ -46,15 +45,9 @@ typedef struct nbd_eng {
     char **argv;            /* the child's command line, or NULL */
     struct nbd_handle *h;   /* thread-owned after open */
     GThread *thread;
-    int wake_efd;
-
-    GMutex lock;            /* sub_head/sub_tail, stop */
-    blk_req *sub_head, *sub_tail;
-    bool stop;
-    gint failing;           /* atomic: no connection past the deadline */
+    blk_chan ch;            /* requests from the loop (blk_chan.c) */
 
     /* Thread-private. */
-    blk_req *retry_head, *retry_tail;
     GHashTable *issued;     /* requests with NBD commands out */
     bool can_flush, can_trim;
     uint64_t wgen;          /* writes acknowledged so far */
@@ -62,17 +55,6 @@ typedef struct nbd_eng {
     bool lost;              /* acknowledged, unflushed writes lost */
     unsigned reconnects;
 } nbd_eng;
-
-static void q_push(blk_req **head, blk_req **tail, blk_req *r)
-{
-    r->next = NULL;
-    if (*tail) {
-        (*tail)->next = r;
-    } else {
-        *head = r;
-    }
-    *tail = r;
-}
 
 /* ---- connecting ---- */
 
@@ -98,7 +80,7 @@ static int nbd_wait_ready(nbd_eng *e, struct nbd_handle *h, int ms)
         unsigned dir = nbd_aio_get_direction(h);
         struct pollfd p[2] = {
             { .fd = nbd_aio_get_fd(h), .events = 0 },
-            { .fd = e ? e->wake_efd : -1, .events = POLLIN },
+            { .fd = e ? e->ch.wake_efd : -1, .events = POLLIN },
         };
         gint64 left = deadline - g_get_monotonic_time();
 
@@ -108,13 +90,8 @@ static int nbd_wait_ready(nbd_eng *e, struct nbd_handle *h, int ms)
         if (left <= 0) {
             return -ETIMEDOUT;
         }
-        if (e) {
-            g_mutex_lock(&e->lock);
-            bool stop = e->stop;
-            g_mutex_unlock(&e->lock);
-            if (stop) {
-                return -ECANCELED;
-            }
+        if (e && blk_chan_stopping(&e->ch, false)) {
+            return -ECANCELED;
         }
         p[0].events = ((dir & LIBNBD_AIO_DIRECTION_READ) ? POLLIN : 0) |
                       ((dir & LIBNBD_AIO_DIRECTION_WRITE) ? POLLOUT : 0);
@@ -123,11 +100,7 @@ static int nbd_wait_ready(nbd_eng *e, struct nbd_handle *h, int ms)
             return -errno;
         }
         if (e && (p[1].revents & POLLIN)) {
-            uint64_t cnt;
-
-            if (read(e->wake_efd, &cnt, sizeof(cnt)) < 0) {
-                /* EAGAIN: new requests wait in sub_head meanwhile */
-            }
+            blk_chan_drain_wake(&e->ch);
         }
         if (p[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             nbd_aio_notify_read(h);
@@ -207,11 +180,11 @@ static void nbd_scatter(blk_req *r)
 
 static void nbd_finish(nbd_eng *e, blk_req *r)
 {
-    if (r->retry && !g_atomic_int_get(&e->failing)) {
+    if (r->retry && !blk_chan_failing(&e->ch)) {
         r->retry = false;
         r->ret = 0;
         r->attempts++;
-        q_push(&e->retry_head, &e->retry_tail, r);
+        blk_q_push(&e->ch.retry_head, &e->ch.retry_tail, r);
         return;
     }
     if (r->retry) {
@@ -386,37 +359,6 @@ static void nbd_requeue_issued(nbd_eng *e)
 
 /* ---- the thread ---- */
 
-static void nbd_fail_waiting(nbd_eng *e)
-{
-    blk_req *r = e->retry_head;
-
-    e->retry_head = e->retry_tail = NULL;
-    while (r) {
-        blk_req *next = r->next;
-
-        r->ret = -EIO;
-        g_clear_pointer(&r->bounce, g_free);
-        blk_defer(e->b, r);
-        r = next;
-    }
-}
-
-static void nbd_take_submitted(nbd_eng *e)
-{
-    blk_req *r;
-
-    g_mutex_lock(&e->lock);
-    r = e->sub_head;
-    e->sub_head = e->sub_tail = NULL;
-    g_mutex_unlock(&e->lock);
-    while (r) {
-        blk_req *next = r->next;
-
-        q_push(&e->retry_head, &e->retry_tail, r);
-        r = next;
-    }
-}
-
 static void nbd_note_caps(nbd_eng *e)
 {
     e->can_flush = nbd_can_flush(e->h) > 0;
@@ -428,7 +370,6 @@ static void nbd_note_caps(nbd_eng *e)
 static void nbd_lost(nbd_eng *e)
 {
     gint64 since = g_get_monotonic_time();
-    gint64 limit = (gint64)e->b->reconnect_s * G_USEC_PER_SEC;
     unsigned backoff = NBD_BACKOFF_MIN_MS;
     char *msg = g_strdup(nbd_get_error());
 
@@ -441,21 +382,13 @@ static void nbd_lost(nbd_eng *e)
               msg && *msg ? msg : "closed",
               e->lost ? ", with acknowledged writes not yet flushed" : "");
     g_free(msg);
-    for (;;) {
-        struct pollfd p = { .fd = e->wake_efd, .events = POLLIN };
+    while (!blk_chan_stopping(&e->ch, false)) {
         char *why = NULL;
-        uint64_t cnt;
 
-        g_mutex_lock(&e->lock);
-        bool stop = e->stop;
-        g_mutex_unlock(&e->lock);
-        if (stop) {
-            break;
-        }
         e->h = nbd_connect(e, &why);
         if (e->h) {
             e->reconnects++;
-            g_atomic_int_set(&e->failing, 0);
+            blk_chan_connected(&e->ch);
             nbd_note_caps(e);
             g_message("%s: reconnected after %.1f s (%u so far)",
                       e->b->path,
@@ -464,22 +397,9 @@ static void nbd_lost(nbd_eng *e)
             g_free(why);
             return;
         }
-        if (!g_atomic_int_get(&e->failing) &&
-            g_get_monotonic_time() - since >= limit) {
-            g_warning("%s: no server for %u s (%s): failing I/O with "
-                      "EIO until it is back", e->b->path, e->b->reconnect_s,
-                      why);
-            g_atomic_int_set(&e->failing, 1);
-        }
+        blk_chan_connect_failed(&e->ch, e->b->path, "server", since, why);
         g_free(why);
-        if (g_atomic_int_get(&e->failing)) {
-            nbd_take_submitted(e);
-            nbd_fail_waiting(e);
-        }
-        if (poll(&p, 1, (int)backoff) > 0 &&
-            read(e->wake_efd, &cnt, sizeof(cnt)) < 0) {
-            /* EAGAIN: woken for new requests; they wait or fail above. */
-        }
+        blk_chan_nap(&e->ch, backoff);  /* new requests wait or failed */
         backoff = MIN(backoff * 2, NBD_BACKOFF_MAX_MS);
     }
 }
@@ -490,36 +410,26 @@ static gpointer nbd_thread(gpointer data)
 
     for (;;) {
         struct pollfd p[2] = {
-            { .fd = e->wake_efd, .events = POLLIN },
+            { .fd = e->ch.wake_efd, .events = POLLIN },
             { .fd = -1 },
         };
-        uint64_t cnt;
         unsigned dir;
 
-        g_mutex_lock(&e->lock);
-        bool stop = e->stop && !e->sub_head;
-        g_mutex_unlock(&e->lock);
-        if (stop && !e->retry_head &&
+        if (blk_chan_stopping(&e->ch, true) && !e->ch.retry_head &&
             (!e->h || nbd_aio_in_flight(e->h) == 0)) {
             break;
         }
         if (!e->h || nbd_aio_is_dead(e->h) || nbd_aio_is_closed(e->h)) {
             nbd_lost(e);
             if (!e->h) {        /* asked to stop while disconnected */
-                nbd_take_submitted(e);
-                nbd_fail_waiting(e);
+                blk_chan_take(&e->ch);
+                blk_chan_fail_waiting(&e->ch);
                 break;
             }
         }
-        nbd_take_submitted(e);
-        while (e->retry_head && nbd_aio_is_ready(e->h)) {
-            blk_req *r = e->retry_head;
-
-            e->retry_head = r->next;
-            if (!e->retry_head) {
-                e->retry_tail = NULL;
-            }
-            nbd_issue(e, r);
+        blk_chan_take(&e->ch);
+        while (e->ch.retry_head && nbd_aio_is_ready(e->h)) {
+            nbd_issue(e, blk_q_pop(&e->ch.retry_head, &e->ch.retry_tail));
         }
         if (nbd_aio_is_dead(e->h) || nbd_aio_is_closed(e->h)) {
             continue;
@@ -533,9 +443,8 @@ static gpointer nbd_thread(gpointer data)
             g_usleep(10000);
             continue;
         }
-        if ((p[0].revents & POLLIN) &&
-            read(e->wake_efd, &cnt, sizeof(cnt)) < 0) {
-            /* EAGAIN: nothing to read */
+        if (p[0].revents & POLLIN) {
+            blk_chan_drain_wake(&e->ch);
         }
         if (p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             nbd_aio_notify_read(e->h);
@@ -574,10 +483,7 @@ static int blk_nbd_init(hv_blk *b)
 
 static void nbd_eng_free(nbd_eng *e)
 {
-    if (e->wake_efd >= 0) {
-        close(e->wake_efd);
-    }
-    g_mutex_clear(&e->lock);
+    blk_chan_fini(&e->ch);
     g_hash_table_destroy(e->issued);
     g_free(e->uri);
     g_strfreev(e->argv);
@@ -589,19 +495,19 @@ bool blk_nbd_open(hv_blk *b, GError **err)
     nbd_eng *e = g_new0(nbd_eng, 1);
     char *why = NULL;
     int64_t size;
+    int ret;
 
     e->b = b;
     e->issued = g_hash_table_new(NULL, NULL);
-    e->wake_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    g_mutex_init(&e->lock);
+    ret = blk_chan_init(&e->ch, b);
     if (nbd_is_uri(b->path)) {
         e->uri = g_strdup(b->path);
     } else {
         e->argv = nbd_child_argv(b);
     }
-    if (e->wake_efd < 0) {
+    if (ret < 0) {
         g_set_error(err, HV_ERROR, HV_ERROR_IO, "eventfd: %s",
-                    g_strerror(errno));
+                    g_strerror(-ret));
         goto fail;
     }
     e->h = nbd_connect(e, &why);
@@ -644,14 +550,8 @@ fail:
 static void blk_nbd_fini(hv_blk *b)
 {
     nbd_eng *e = b->eng_priv;
-    uint64_t one = 1;
 
-    g_mutex_lock(&e->lock);
-    e->stop = true;
-    g_mutex_unlock(&e->lock);
-    if (write(e->wake_efd, &one, sizeof(one)) < 0) {
-        /* the thread also polls with a timeout */
-    }
+    blk_chan_stop(&e->ch);
     g_thread_join(e->thread);
     if (e->h && nbd_aio_is_ready(e->h)) {
         nbd_shutdown(e->h, 0);  /* NBD_CMD_DISC: the server closes cleanly */
@@ -664,19 +564,8 @@ static void blk_nbd_fini(hv_blk *b)
 static void blk_nbd_submit(hv_blk *b, blk_req *r)
 {
     nbd_eng *e = b->eng_priv;
-    uint64_t one = 1;
 
-    if (g_atomic_int_get(&e->failing)) {
-        r->ret = -EIO;
-        blk_defer(b, r);
-        return;
-    }
-    g_mutex_lock(&e->lock);
-    q_push(&e->sub_head, &e->sub_tail, r);
-    g_mutex_unlock(&e->lock);
-    if (write(e->wake_efd, &one, sizeof(one)) < 0 && errno != EAGAIN) {
-        g_critical("blk: eventfd write: %s", g_strerror(errno));
-    }
+    blk_chan_submit(&e->ch, r);
 }
 
 const blk_engine blk_engine_nbd = {
