@@ -223,6 +223,21 @@ hv_xen_store *hv_xen_store_open(uint32_t domid, hv_loop *loop, GError **err)
     return s;
 }
 
+bool hv_xen_store_read(uint32_t domid, hv_xen_store_fn fn, void *opaque,
+                       GError **err)
+{
+    hv_xen_store *s = hv_xen_store_open(domid, NULL, err);
+
+    if (!s) {
+        return false;
+    }
+    s->fn = fn;
+    s->opaque = opaque;
+    store_scan_deliver(s);
+    hv_xen_store_close(s);
+    return true;
+}
+
 static bool store_add_watch(hv_xen_store *s, char *path, GError **err)
 {
     g_ptr_array_add(s->paths, path);
