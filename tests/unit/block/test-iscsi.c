@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "hvmemu/hvmemu.h"
+#include "blk-test.h"
 
 #define IMG_SIZE (4u << 20)
 #define CHAP_SIZE (1u << 20)
@@ -48,33 +49,6 @@ typedef struct fixture {
     GPid server;
     char *uri;
 } fixture;
-
-typedef struct done {
-    int calls;
-    int ret;
-} done;
-
-static void done_cb(void *opaque, int ret)
-{
-    done *d = opaque;
-
-    d->calls++;
-    d->ret = ret;
-}
-
-static void wait_calls(fixture *f, done *d, int want, int ms)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-
-    while (d->calls < want && g_get_monotonic_time() < end) {
-        hv_loop_run_once(f->loop, 10);
-    }
-}
-
-static uint8_t pattern(size_t i)
-{
-    return (uint8_t)(i * 13 + 5 + (i >> 9));
-}
 
 static int free_port(void)
 {
@@ -225,7 +199,7 @@ static void make_image(const char *path, size_t size)
     GError *err = NULL;
 
     for (size_t i = 0; i < size; i++) {
-        buf[i] = pattern(i);
+        buf[i] = bt_pattern(i);
     }
     g_assert_true(g_file_set_contents(path, (char *)buf, (gssize)size, &err));
     g_assert_no_error(err);
@@ -274,102 +248,32 @@ static void teardown(fixture *f, gconstpointer data)
     g_free(f->dir);
 }
 
-static hv_blk *open_uri(fixture *f, const char *uri, unsigned reconnect_s,
-                        unsigned flags)
-{
-    hv_blk_opts o = { .reconnect_s = reconnect_s };
-    GError *err = NULL;
-    hv_blk *b = hv_blk_open_opts(f->loop, uri, &o, flags, &err);
-
-    g_assert_no_error(err);
-    g_assert_cmpstr(hv_blk_engine(b), ==, "iscsi");
-    return b;
-}
-
-/* @nseg segments: the first ones of @seg bytes (0: equal split). */
-static int do_io_seg(fixture *f, hv_blk *b, bool write, uint64_t off,
-                     uint8_t *buf, size_t len, int nseg, size_t seg)
-{
-    struct iovec iov[4];
-    done d = { 0 };
-
-    if (!seg) {
-        seg = len / (size_t)nseg;
-    }
-    for (int i = 0; i < nseg; i++) {
-        iov[i].iov_base = buf + (size_t)i * seg;
-        iov[i].iov_len = i == nseg - 1 ? len - (size_t)i * seg : seg;
-    }
-    g_assert_cmpint(write ? hv_blk_writev(b, off, iov, nseg, done_cb, &d) :
-                    hv_blk_readv(b, off, iov, nseg, done_cb, &d), ==, 0);
-    g_assert_cmpint(d.calls, ==, 0);    /* never inside the submit */
-    wait_calls(f, &d, 1, 15000);
-    g_assert_cmpint(d.calls, ==, 1);
-    return d.ret;
-}
-
-static int do_io(fixture *f, hv_blk *b, bool write, uint64_t off,
-                 uint8_t *buf, size_t len, int nseg)
-{
-    return do_io_seg(f, b, write, off, buf, len, nseg, 0);
-}
-
-static int do_flush(fixture *f, hv_blk *b)
-{
-    done d = { 0 };
-
-    g_assert_cmpint(hv_blk_flush(b, done_cb, &d), ==, 0);
-    wait_calls(f, &d, 1, 15000);
-    g_assert_cmpint(d.calls, ==, 1);
-    return d.ret;
-}
-
-static int do_discard(fixture *f, hv_blk *b, uint64_t off, uint64_t len)
-{
-    done d = { 0 };
-
-    g_assert_cmpint(hv_blk_discard(b, off, len, done_cb, &d), ==, 0);
-    wait_calls(f, &d, 1, 15000);
-    g_assert_cmpint(d.calls, ==, 1);
-    return d.ret;
-}
-
-static void assert_pattern(const uint8_t *buf, uint64_t off, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] != pattern(off + i)) {
-            g_error("byte %zu: %#x, want %#x", (size_t)off + i, buf[i],
-                    pattern(off + i));
-        }
-    }
-}
-
 static void test_rw(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_uri(f, f->uri, 0, 0);
+    hv_blk *b = bt_open(f->loop, f->uri, 0, 0, "iscsi");
     size_t big = 3u << 20;
     g_autofree uint8_t *buf = g_malloc(big);
     g_autofree char *file = NULL;
     gsize flen;
 
     g_assert_cmpuint(hv_blk_size(b), ==, IMG_SIZE);
-    g_assert_cmpint(do_io(f, b, false, 4096, buf, 65536, 1), ==, 0);
-    assert_pattern(buf, 4096, 65536);
+    g_assert_cmpint(bt_io(f->loop, b, false, 4096, buf, 65536, 1), ==, 0);
+    bt_assert_pattern(buf, 4096, 65536);
     memset(buf, 0, 65536);
-    g_assert_cmpint(do_io(f, b, false, 8192, buf, 65536, 3), ==, 0);
-    assert_pattern(buf, 8192, 65536);
+    g_assert_cmpint(bt_io(f->loop, b, false, 8192, buf, 65536, 3), ==, 0);
+    bt_assert_pattern(buf, 8192, 65536);
     /* 3 MiB in segments that do not line up with the 1 MiB tasks. */
     memset(buf, 0, big);
-    g_assert_cmpint(do_io_seg(f, b, false, 512, buf, big, 3, 1000 * 512),
+    g_assert_cmpint(bt_io_seg(f->loop, b, false, 512, buf, big, 3, 1000 * 512),
                     ==, 0);
-    assert_pattern(buf, 512, big);
+    bt_assert_pattern(buf, 512, big);
 
     /* Written in three segments, read back, and present in the file. */
     memset(buf, 0xa5, 65536);
-    g_assert_cmpint(do_io(f, b, true, 131072, buf, 65536, 3), ==, 0);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, true, 131072, buf, 65536, 3), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     memset(buf, 0, 65536);
-    g_assert_cmpint(do_io(f, b, false, 131072, buf, 65536, 2), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, false, 131072, buf, 65536, 2), ==, 0);
     for (size_t i = 0; i < 65536; i++) {
         g_assert_cmpuint(buf[i], ==, 0xa5);
     }
@@ -378,16 +282,16 @@ static void test_rw(fixture *f, gconstpointer data)
     g_assert_cmpuint((guint8)file[131072], ==, 0xa5);
     g_assert_cmpuint((guint8)file[131072 + 65535], ==, 0xa5);
     g_assert_cmpuint((guint8)file[131072 + 65536], ==,
-                     pattern(131072 + 65536));
+                     bt_pattern(131072 + 65536));
     g_clear_pointer(&file, g_free);
 
     /* A 2.5 MiB write (three tasks) in two segments. */
     for (size_t i = 0; i < big; i++) {
         buf[i] = (uint8_t)(i * 7 + 1);
     }
-    g_assert_cmpint(do_io_seg(f, b, true, 1u << 20, buf, 5u << 19, 2,
+    g_assert_cmpint(bt_io_seg(f->loop, b, true, 1u << 20, buf, 5u << 19, 2,
                               777 * 512), ==, 0);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     g_assert_true(g_file_get_contents(f->img, &file, &flen, NULL));
     for (size_t i = 0; i < (5u << 19); i++) {
         if ((guint8)file[(1u << 20) + i] != (uint8_t)(i * 7 + 1)) {
@@ -399,34 +303,34 @@ static void test_rw(fixture *f, gconstpointer data)
     /* The last 512 bytes and 512 past the end: the rest reads as zeros;
      * wholly past the end: zeros too, as for files. */
     memset(buf, 0xff, 1024);
-    g_assert_cmpint(do_io(f, b, false, IMG_SIZE - 512, buf, 1024, 2), ==, 0);
-    assert_pattern(buf, IMG_SIZE - 512, 512);
+    g_assert_cmpint(bt_io(f->loop, b, false, IMG_SIZE - 512, buf, 1024, 2), ==, 0);
+    bt_assert_pattern(buf, IMG_SIZE - 512, 512);
     for (size_t i = 512; i < 1024; i++) {
         g_assert_cmpuint(buf[i], ==, 0);
     }
     memset(buf, 0xff, 1024);
-    g_assert_cmpint(do_io(f, b, false, IMG_SIZE + 4096, buf, 1024, 1), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, false, IMG_SIZE + 4096, buf, 1024, 1), ==, 0);
     for (size_t i = 0; i < 1024; i++) {
         g_assert_cmpuint(buf[i], ==, 0);
     }
     /* Writing past the end is refused, not truncated. */
-    g_assert_cmpint(do_io(f, b, true, IMG_SIZE - 512, buf, 1024, 1), ==,
+    g_assert_cmpint(bt_io(f->loop, b, true, IMG_SIZE - 512, buf, 1024, 1), ==,
                     -ENOSPC);
     /* Not whole 512-byte blocks: refused, nothing asserted. */
-    g_assert_cmpint(do_io(f, b, false, 100, buf, 512, 1), ==, -EINVAL);
-    g_assert_cmpint(do_io(f, b, true, 512, buf, 700, 1), ==, -EINVAL);
+    g_assert_cmpint(bt_io(f->loop, b, false, 100, buf, 512, 1), ==, -EINVAL);
+    g_assert_cmpint(bt_io(f->loop, b, true, 512, buf, 700, 1), ==, -EINVAL);
 
     /* UNMAP (the LUN is thin provisioned, LBPRZ: reads back zeros). */
-    g_assert_cmpint(do_discard(f, b, 262144, 65536), ==, 0);
+    g_assert_cmpint(bt_discard(f->loop, b, 262144, 65536), ==, 0);
     memset(buf, 0xff, 65536);
-    g_assert_cmpint(do_io(f, b, false, 262144, buf, 65536, 1), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, false, 262144, buf, 65536, 1), ==, 0);
     for (size_t i = 0; i < 65536; i++) {
         g_assert_cmpuint(buf[i], ==, 0);
     }
     memset(buf, 0, 512);
-    g_assert_cmpint(do_io(f, b, false, 262144 + 65536, buf, 512, 1), ==, 0);
-    assert_pattern(buf, 262144 + 65536, 512);
-    g_assert_cmpint(do_discard(f, b, IMG_SIZE, 65536), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, false, 262144 + 65536, buf, 512, 1), ==, 0);
+    bt_assert_pattern(buf, 262144 + 65536, 512);
+    g_assert_cmpint(bt_discard(f->loop, b, IMG_SIZE, 65536), ==, 0);
     hv_blk_close(b);
 }
 
@@ -448,16 +352,16 @@ static void test_chap(fixture *f, gconstpointer data)
     GError *err = NULL;
     hv_blk *b;
 
-    b = open_uri(f, good, 0, 0);
+    b = bt_open(f->loop, good, 0, 0, "iscsi");
     g_assert_cmpuint(hv_blk_size(b), ==, CHAP_SIZE);
-    g_assert_cmpint(do_io(f, b, false, 0, buf, sizeof(buf), 1), ==, 0);
-    assert_pattern(buf, 0, sizeof(buf));
+    g_assert_cmpint(bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1), ==, 0);
+    bt_assert_pattern(buf, 0, sizeof(buf));
     hv_blk_close(b);
 
     g_setenv("LIBISCSI_CHAP_PASSWORD", CHAP_PASS, TRUE);
-    b = open_uri(f, user, 0, 0);
-    g_assert_cmpint(do_io(f, b, false, 8192, buf, sizeof(buf), 2), ==, 0);
-    assert_pattern(buf, 8192, sizeof(buf));
+    b = bt_open(f->loop, user, 0, 0, "iscsi");
+    g_assert_cmpint(bt_io(f->loop, b, false, 8192, buf, sizeof(buf), 2), ==, 0);
+    bt_assert_pattern(buf, 8192, sizeof(buf));
     hv_blk_close(b);
     g_unsetenv("LIBISCSI_CHAP_PASSWORD");
 
@@ -482,9 +386,9 @@ static void test_chap(fixture *f, gconstpointer data)
  * back (and the targets are configured again). */
 static void test_reconnect(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_uri(f, f->uri, 30, 0);
+    hv_blk *b = bt_open(f->loop, f->uri, 30, 0, "iscsi");
     uint8_t *bufs[8];
-    done d = { 0 };
+    bt_done d = { 0 };
 
     server_kill(f);
     for (int i = 0; i < 8; i++) {
@@ -493,17 +397,17 @@ static void test_reconnect(fixture *f, gconstpointer data)
         bufs[i] = g_malloc0(65536);
         iov[0] = (struct iovec){ bufs[i], 4096 };
         iov[1] = (struct iovec){ bufs[i] + 4096, 65536 - 4096 };
-        g_assert_cmpint(hv_blk_readv(b, (uint64_t)i * 262144, iov, 2, done_cb,
+        g_assert_cmpint(hv_blk_readv(b, (uint64_t)i * 262144, iov, 2, bt_done_cb,
                                      &d), ==, 0);
     }
-    wait_calls(f, &d, 1, 500);
+    bt_wait(f->loop, &d, 1, 500);
     g_assert_cmpint(d.calls, ==, 0);    /* waiting, not failed */
     server_start(f);
-    wait_calls(f, &d, 8, 15000);
+    bt_wait(f->loop, &d, 8, 15000);
     g_assert_cmpint(d.calls, ==, 8);
     g_assert_cmpint(d.ret, ==, 0);
     for (int i = 0; i < 8; i++) {
-        assert_pattern(bufs[i], (uint64_t)i * 262144, 65536);
+        bt_assert_pattern(bufs[i], (uint64_t)i * 262144, 65536);
         g_free(bufs[i]);
     }
     hv_blk_close(b);
@@ -513,10 +417,10 @@ static void test_reconnect(fixture *f, gconstpointer data)
  * while it is up, the kill lands while tasks are out. */
 static void test_reconnect_inflight(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_uri(f, f->uri, 30, 0);
+    hv_blk *b = bt_open(f->loop, f->uri, 30, 0, "iscsi");
     enum { N = 16 };
     uint8_t *bufs[N];
-    done d = { 0 };
+    bt_done d = { 0 };
 
     for (int i = 0; i < N; i++) {
         struct iovec iov = { NULL, 1u << 20 };
@@ -524,15 +428,15 @@ static void test_reconnect_inflight(fixture *f, gconstpointer data)
         bufs[i] = g_malloc0(1u << 20);
         iov.iov_base = bufs[i];
         g_assert_cmpint(hv_blk_readv(b, (uint64_t)(i % 4) << 20, &iov, 1,
-                                     done_cb, &d), ==, 0);
+                                     bt_done_cb, &d), ==, 0);
     }
     server_kill(f);
     server_start(f);
-    wait_calls(f, &d, N, 15000);
+    bt_wait(f->loop, &d, N, 15000);
     g_assert_cmpint(d.calls, ==, N);
     g_assert_cmpint(d.ret, ==, 0);
     for (int i = 0; i < N; i++) {
-        assert_pattern(bufs[i], (uint64_t)(i % 4) << 20, 1u << 20);
+        bt_assert_pattern(bufs[i], (uint64_t)(i % 4) << 20, 1u << 20);
         g_free(bufs[i]);
     }
     hv_blk_close(b);
@@ -542,23 +446,23 @@ static void test_reconnect_inflight(fixture *f, gconstpointer data)
  * lost (its LUN has a write cache): the next flush says so once. */
 static void test_lost_writes(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_uri(f, f->uri, 30, 0);
+    hv_blk *b = bt_open(f->loop, f->uri, 30, 0, "iscsi");
     uint8_t buf[4096];
 
     memset(buf, 0x3c, sizeof(buf));
-    g_assert_cmpint(do_io(f, b, true, 0, buf, sizeof(buf), 1), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, true, 0, buf, sizeof(buf), 1), ==, 0);
     server_kill(f);
     server_start(f);
-    g_assert_cmpint(do_flush(f, b), ==, -EIO);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, -EIO);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     /* A write flushed before the target dies is not reported. */
-    g_assert_cmpint(do_io(f, b, true, 0, buf, sizeof(buf), 1), ==, 0);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, true, 0, buf, sizeof(buf), 1), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     server_kill(f);
     server_start(f);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     memset(buf, 0, sizeof(buf));
-    g_assert_cmpint(do_io(f, b, false, 0, buf, sizeof(buf), 1), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1), ==, 0);
     g_assert_cmpuint(buf[0], ==, 0x3c);
     hv_blk_close(b);
 }
@@ -567,24 +471,24 @@ static void test_lost_writes(fixture *f, gconstpointer data)
  * once it is back, I/O works again. */
 static void test_deadline(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_uri(f, f->uri, 1, 0);
+    hv_blk *b = bt_open(f->loop, f->uri, 1, 0, "iscsi");
     uint8_t buf[4096];
     gint64 t0;
 
     server_kill(f);
     t0 = g_get_monotonic_time();
-    g_assert_cmpint(do_io(f, b, false, 0, buf, sizeof(buf), 1), ==, -EIO);
+    g_assert_cmpint(bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1), ==, -EIO);
     g_assert_cmpint(g_get_monotonic_time() - t0, >=, G_USEC_PER_SEC);
-    g_assert_cmpint(do_io(f, b, false, 0, buf, sizeof(buf), 1), ==, -EIO);
+    g_assert_cmpint(bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1), ==, -EIO);
     server_start(f);
     for (int i = 0; i < 100; i++) {
-        if (do_io(f, b, false, 0, buf, sizeof(buf), 1) == 0) {
+        if (bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1) == 0) {
             break;
         }
         g_usleep(100000);
     }
-    g_assert_cmpint(do_io(f, b, false, 0, buf, sizeof(buf), 1), ==, 0);
-    assert_pattern(buf, 0, sizeof(buf));
+    g_assert_cmpint(bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1), ==, 0);
+    bt_assert_pattern(buf, 0, sizeof(buf));
     hv_blk_close(b);
 }
 
@@ -631,10 +535,10 @@ static void test_refused(fixture *f, gconstpointer data)
     refuse(f, f->uri, "qcow2", 0, "over iSCSI");
 
     /* Read-only LUN opened read-only: reads work, writes get EROFS. */
-    b = open_uri(f, ro, 0, HV_BLK_RDONLY);
-    g_assert_cmpint(do_io(f, b, false, 512, buf, sizeof(buf), 1), ==, 0);
-    assert_pattern(buf, 512, sizeof(buf));
-    g_assert_cmpint(do_io(f, b, true, 512, buf, sizeof(buf), 1), ==, -EROFS);
+    b = bt_open(f->loop, ro, 0, HV_BLK_RDONLY, "iscsi");
+    g_assert_cmpint(bt_io(f->loop, b, false, 512, buf, sizeof(buf), 1), ==, 0);
+    bt_assert_pattern(buf, 512, sizeof(buf));
+    g_assert_cmpint(bt_io(f->loop, b, true, 512, buf, sizeof(buf), 1), ==, -EROFS);
     hv_blk_close(b);
 }
 

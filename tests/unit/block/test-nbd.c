@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "hvmemu/hvmemu.h"
+#include "blk-test.h"
 
 #define IMG_SIZE (1u << 20)
 
@@ -30,34 +31,6 @@ typedef struct fixture {
     char *uri;
     GPid server;
 } fixture;
-
-typedef struct done {
-    int calls;
-    int ret;
-} done;
-
-static void done_cb(void *opaque, int ret)
-{
-    done *d = opaque;
-
-    d->calls++;
-    d->ret = ret;
-}
-
-/* Run the loop until @d has @want calls or @ms pass. */
-static void wait_calls(fixture *f, done *d, int want, int ms)
-{
-    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
-
-    while (d->calls < want && g_get_monotonic_time() < end) {
-        hv_loop_run_once(f->loop, 10);
-    }
-}
-
-static uint8_t pattern(size_t i)
-{
-    return (uint8_t)(i * 13 + 5);
-}
 
 static void server_spawn(fixture *f, const char *cmd);
 
@@ -139,7 +112,7 @@ static void setup(fixture *f, gconstpointer data)
     f->sock = g_build_filename(f->dir, "nbd.sock", NULL);
     f->uri = g_strdup_printf("nbd+unix:///?socket=%s", f->sock);
     for (size_t i = 0; i < IMG_SIZE; i++) {
-        buf[i] = pattern(i);
+        buf[i] = bt_pattern(i);
     }
     g_assert_true(g_file_set_contents(f->img, (char *)buf, IMG_SIZE, &err));
     if (!data) {
@@ -160,77 +133,27 @@ static void teardown(fixture *f, gconstpointer data)
     g_free(f->dir);
 }
 
-static hv_blk *open_nbd(fixture *f, unsigned reconnect_s)
-{
-    hv_blk_opts o = { .reconnect_s = reconnect_s };
-    GError *err = NULL;
-    hv_blk *b = hv_blk_open_opts(f->loop, f->uri, &o, 0, &err);
-
-    g_assert_no_error(err);
-    g_assert_cmpstr(hv_blk_engine(b), ==, "nbd");
-    return b;
-}
-
-static int do_io(fixture *f, hv_blk *b, bool write, uint64_t off,
-                 uint8_t *buf, size_t len, int nseg)
-{
-    struct iovec iov[4];
-    size_t seg = len / (size_t)nseg;
-    done d = { 0 };
-
-    for (int i = 0; i < nseg; i++) {
-        iov[i].iov_base = buf + (size_t)i * seg;
-        iov[i].iov_len = i == nseg - 1 ? len - (size_t)i * seg : seg;
-    }
-    g_assert_cmpint(write ? hv_blk_writev(b, off, iov, nseg, done_cb, &d) :
-                    hv_blk_readv(b, off, iov, nseg, done_cb, &d), ==, 0);
-    g_assert_cmpint(d.calls, ==, 0);    /* never inside the submit */
-    wait_calls(f, &d, 1, 10000);
-    g_assert_cmpint(d.calls, ==, 1);
-    return d.ret;
-}
-
-static int do_flush(fixture *f, hv_blk *b)
-{
-    done d = { 0 };
-
-    g_assert_cmpint(hv_blk_flush(b, done_cb, &d), ==, 0);
-    wait_calls(f, &d, 1, 10000);
-    g_assert_cmpint(d.calls, ==, 1);
-    return d.ret;
-}
-
-static void assert_pattern(const uint8_t *buf, uint64_t off, size_t len)
-{
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] != pattern(off + i)) {
-            g_error("byte %zu: %#x, want %#x", (size_t)off + i, buf[i],
-                    pattern(off + i));
-        }
-    }
-}
-
 static void test_rw(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_nbd(f, 0);
+    hv_blk *b = bt_open(f->loop, f->uri, 0, 0, "nbd");
     g_autofree uint8_t *buf = g_malloc(65536);
     g_autofree char *file = NULL;
     gsize flen;
-    done d = { 0 };
+    bt_done d = { 0 };
 
     g_assert_cmpuint(hv_blk_size(b), ==, IMG_SIZE);
-    g_assert_cmpint(do_io(f, b, false, 4096, buf, 65536, 1), ==, 0);
-    assert_pattern(buf, 4096, 65536);
+    g_assert_cmpint(bt_io(f->loop, b, false, 4096, buf, 65536, 1), ==, 0);
+    bt_assert_pattern(buf, 4096, 65536);
     memset(buf, 0, 65536);
-    g_assert_cmpint(do_io(f, b, false, 8192, buf, 65536, 3), ==, 0);
-    assert_pattern(buf, 8192, 65536);
+    g_assert_cmpint(bt_io(f->loop, b, false, 8192, buf, 65536, 3), ==, 0);
+    bt_assert_pattern(buf, 8192, 65536);
 
     /* Written in three segments, read back, and present in the file. */
     memset(buf, 0xa5, 65536);
-    g_assert_cmpint(do_io(f, b, true, 131072, buf, 65536, 3), ==, 0);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, true, 131072, buf, 65536, 3), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     memset(buf, 0, 65536);
-    g_assert_cmpint(do_io(f, b, false, 131072, buf, 65536, 2), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, false, 131072, buf, 65536, 2), ==, 0);
     for (size_t i = 0; i < 65536; i++) {
         g_assert_cmpuint(buf[i], ==, 0xa5);
     }
@@ -238,20 +161,20 @@ static void test_rw(fixture *f, gconstpointer data)
     g_assert_cmpuint((guint8)file[131072], ==, 0xa5);
     g_assert_cmpuint((guint8)file[131072 + 65535], ==, 0xa5);
     g_assert_cmpuint((guint8)file[131072 + 65536], ==,
-                     pattern(131072 + 65536));
+                     bt_pattern(131072 + 65536));
 
     /* The last 512 bytes and 512 past the end: the rest reads as zeros. */
     memset(buf, 0xff, 1024);
-    g_assert_cmpint(do_io(f, b, false, IMG_SIZE - 512, buf, 1024, 2), ==, 0);
-    assert_pattern(buf, IMG_SIZE - 512, 512);
+    g_assert_cmpint(bt_io(f->loop, b, false, IMG_SIZE - 512, buf, 1024, 2), ==, 0);
+    bt_assert_pattern(buf, IMG_SIZE - 512, 512);
     for (size_t i = 512; i < 1024; i++) {
         g_assert_cmpuint(buf[i], ==, 0);
     }
     /* Writing past the end is refused, not truncated. */
-    g_assert_cmpint(do_io(f, b, true, IMG_SIZE - 512, buf, 1024, 1), ==,
+    g_assert_cmpint(bt_io(f->loop, b, true, IMG_SIZE - 512, buf, 1024, 1), ==,
                     -ENOSPC);
-    g_assert_cmpint(hv_blk_discard(b, 0, 65536, done_cb, &d), ==, 0);
-    wait_calls(f, &d, 1, 10000);
+    g_assert_cmpint(hv_blk_discard(b, 0, 65536, bt_done_cb, &d), ==, 0);
+    bt_wait(f->loop, &d, 1, 10000);
     g_assert_cmpint(d.calls, ==, 1);
     g_assert_cmpint(d.ret, ==, 0);
     hv_blk_close(b);
@@ -262,9 +185,9 @@ static void test_rw(fixture *f, gconstpointer data)
  * back; flushed writes survive. */
 static void test_reconnect(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_nbd(f, 30);
+    hv_blk *b = bt_open(f->loop, f->uri, 30, 0, "nbd");
     uint8_t *bufs[8];
-    done d = { 0 };
+    bt_done d = { 0 };
 
     memset(bufs, 0, sizeof(bufs));
     server_kill(f);
@@ -273,17 +196,17 @@ static void test_reconnect(fixture *f, gconstpointer data)
 
         bufs[i] = g_malloc0(32768);
         iov = (struct iovec){ bufs[i], 32768 };
-        g_assert_cmpint(hv_blk_readv(b, (uint64_t)i * 65536, &iov, 1, done_cb,
+        g_assert_cmpint(hv_blk_readv(b, (uint64_t)i * 65536, &iov, 1, bt_done_cb,
                                      &d), ==, 0);
     }
-    wait_calls(f, &d, 1, 500);
+    bt_wait(f->loop, &d, 1, 500);
     g_assert_cmpint(d.calls, ==, 0);    /* waiting, not failed */
     server_start(f, NULL);
-    wait_calls(f, &d, 8, 15000);
+    bt_wait(f->loop, &d, 8, 15000);
     g_assert_cmpint(d.calls, ==, 8);
     g_assert_cmpint(d.ret, ==, 0);
     for (int i = 0; i < 8; i++) {
-        assert_pattern(bufs[i], (uint64_t)i * 65536, 32768);
+        bt_assert_pattern(bufs[i], (uint64_t)i * 65536, 32768);
         g_free(bufs[i]);
     }
     hv_blk_close(b);
@@ -297,28 +220,28 @@ static void test_kill_in_flight(fixture *f, gconstpointer data)
     enum { N = 16, LEN = 65536 };
     hv_blk *b;
     uint8_t *bufs[N];
-    done d = { 0 };
+    bt_done d = { 0 };
 
     server_kill(f);
     server_start_slow(f, 2000);
-    b = open_nbd(f, 30);
+    b = bt_open(f->loop, f->uri, 30, 0, "nbd");
     for (int i = 0; i < N; i++) {
         struct iovec iov;
 
         bufs[i] = g_malloc0(LEN);
         iov = (struct iovec){ bufs[i], LEN };
-        g_assert_cmpint(hv_blk_readv(b, (uint64_t)i * LEN, &iov, 1, done_cb,
+        g_assert_cmpint(hv_blk_readv(b, (uint64_t)i * LEN, &iov, 1, bt_done_cb,
                                      &d), ==, 0);
     }
-    wait_calls(f, &d, N, 500);
+    bt_wait(f->loop, &d, N, 500);
     g_assert_cmpint(d.calls, ==, 0);    /* held by the server */
     server_kill(f);
     server_start(f, NULL);
-    wait_calls(f, &d, N, 15000);
+    bt_wait(f->loop, &d, N, 15000);
     g_assert_cmpint(d.calls, ==, N);
     g_assert_cmpint(d.ret, ==, 0);
     for (int i = 0; i < N; i++) {
-        assert_pattern(bufs[i], (uint64_t)i * LEN, LEN);
+        bt_assert_pattern(bufs[i], (uint64_t)i * LEN, LEN);
         g_free(bufs[i]);
     }
     hv_blk_close(b);
@@ -328,21 +251,21 @@ static void test_kill_in_flight(fixture *f, gconstpointer data)
  * lost: the next flush says so (EIO) once, and later ones succeed. */
 static void test_lost_writes(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_nbd(f, 30);
+    hv_blk *b = bt_open(f->loop, f->uri, 30, 0, "nbd");
     uint8_t buf[4096];
 
     memset(buf, 0x3c, sizeof(buf));
-    g_assert_cmpint(do_io(f, b, true, 0, buf, sizeof(buf), 1), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, true, 0, buf, sizeof(buf), 1), ==, 0);
     server_kill(f);
     server_start(f, NULL);
-    g_assert_cmpint(do_flush(f, b), ==, -EIO);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, -EIO);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     /* A write flushed before the server dies is not reported. */
-    g_assert_cmpint(do_io(f, b, true, 0, buf, sizeof(buf), 1), ==, 0);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, true, 0, buf, sizeof(buf), 1), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     server_kill(f);
     server_start(f, NULL);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     hv_blk_close(b);
 }
 
@@ -351,24 +274,24 @@ static void test_lost_writes(fixture *f, gconstpointer data)
  * works again. */
 static void test_deadline(fixture *f, gconstpointer data)
 {
-    hv_blk *b = open_nbd(f, 1);
+    hv_blk *b = bt_open(f->loop, f->uri, 1, 0, "nbd");
     uint8_t buf[4096];
     gint64 t0;
 
     server_kill(f);
     t0 = g_get_monotonic_time();
-    g_assert_cmpint(do_io(f, b, false, 0, buf, sizeof(buf), 1), ==, -EIO);
+    g_assert_cmpint(bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1), ==, -EIO);
     g_assert_cmpint(g_get_monotonic_time() - t0, >=, G_USEC_PER_SEC);
-    g_assert_cmpint(do_io(f, b, false, 0, buf, sizeof(buf), 1), ==, -EIO);
+    g_assert_cmpint(bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1), ==, -EIO);
     server_start(f, NULL);
     for (int i = 0; i < 100; i++) {
-        if (do_io(f, b, false, 0, buf, sizeof(buf), 1) == 0) {
+        if (bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1) == 0) {
             break;
         }
         g_usleep(100000);
     }
-    g_assert_cmpint(do_io(f, b, false, 0, buf, sizeof(buf), 1), ==, 0);
-    assert_pattern(buf, 0, sizeof(buf));
+    g_assert_cmpint(bt_io(f->loop, b, false, 0, buf, sizeof(buf), 1), ==, 0);
+    bt_assert_pattern(buf, 0, sizeof(buf));
     hv_blk_close(b);
 }
 
@@ -428,22 +351,22 @@ static void test_qcow2_overlay(fixture *f, gconstpointer data)
     g_assert_no_error(err);
     g_assert_cmpstr(hv_blk_engine(b), ==, "nbd");
     g_assert_cmpuint(hv_blk_size(b), ==, IMG_SIZE);
-    g_assert_cmpint(do_io(f, b, false, 65536, buf, 65536, 2), ==, 0);
-    assert_pattern(buf, 65536, 65536);
+    g_assert_cmpint(bt_io(f->loop, b, false, 65536, buf, 65536, 2), ==, 0);
+    bt_assert_pattern(buf, 65536, 65536);
     memset(buf, 0x5a, 65536);
-    g_assert_cmpint(do_io(f, b, true, 65536, buf, 65536, 2), ==, 0);
-    g_assert_cmpint(do_flush(f, b), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, true, 65536, buf, 65536, 2), ==, 0);
+    g_assert_cmpint(bt_flush(f->loop, b), ==, 0);
     refuse(f, ov, "qcow2", 0, "qemu-nbd");
     /* The twin guard recognises the overlay file behind the export. */
     g_assert_true(hv_blk_same_storage(b, ov, 0, NULL));
     hv_blk_close(b);
 
     g_assert_true(g_file_get_contents(f->img, &file, &flen, NULL));
-    g_assert_cmpuint((guint8)file[65536], ==, pattern(65536));
+    g_assert_cmpuint((guint8)file[65536], ==, bt_pattern(65536));
     b = hv_blk_open_opts(f->loop, ov, &o, HV_BLK_RDONLY, &err);
     g_assert_no_error(err);
     memset(buf, 0, 65536);
-    g_assert_cmpint(do_io(f, b, false, 65536, buf, 65536, 1), ==, 0);
+    g_assert_cmpint(bt_io(f->loop, b, false, 65536, buf, 65536, 1), ==, 0);
     g_assert_cmpuint(buf[0], ==, 0x5a);
     g_assert_cmpuint(buf[65535], ==, 0x5a);
     hv_blk_close(b);
