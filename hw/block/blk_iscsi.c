@@ -715,7 +715,8 @@ static void isc_task_cb(struct iscsi_context *ctx, int status, void *data,
     isc_part_settle(e, p);
 }
 
-/* Fill @p's scatter list with bytes [from, from + len) of @r's iovec. */
+/* Fill @out (NULL: only count) with bytes [from, from + len) of @r's
+ * iovec; returns the number of entries. */
 static int isc_iov_slice(const blk_req *r, uint64_t from, uint64_t len,
                          struct scsi_iovec *out)
 {
@@ -728,25 +729,9 @@ static int isc_iov_slice(const blk_req *r, uint64_t from, uint64_t len,
             from -= sl;
             continue;
         }
-        out[n].iov_base = (uint8_t *)r->iov[i].iov_base + from;
-        out[n].iov_len = (size_t)MIN(sl - from, len);
-        len -= out[n].iov_len;
-        from = 0;
-        n++;
-    }
-    return n;
-}
-
-static int isc_iov_count(const blk_req *r, uint64_t from, uint64_t len)
-{
-    int n = 0;
-
-    for (int i = 0; i < r->iovcnt && len; i++) {
-        uint64_t sl = r->iov[i].iov_len;
-
-        if (from >= sl) {
-            from -= sl;
-            continue;
+        if (out) {
+            out[n].iov_base = (uint8_t *)r->iov[i].iov_base + from;
+            out[n].iov_len = (size_t)MIN(sl - from, len);
         }
         len -= MIN(sl - from, len);
         from = 0;
@@ -772,7 +757,7 @@ static void isc_iov_zero(blk_req *r, uint64_t from)
 static isc_part *isc_part_new(isc_eng *e, blk_req *r, uint64_t from,
                               uint64_t len)
 {
-    int n = from == UINT64_MAX ? 0 : isc_iov_count(r, from, len);
+    int n = from == UINT64_MAX ? 0 : isc_iov_slice(r, from, len, NULL);
     isc_part *p = g_malloc0(sizeof(*p) + (size_t)n * sizeof(p->iov[0]));
 
     p->e = e;

@@ -33,10 +33,7 @@ enum {
     PERM_CONSISTENT_READ = 0,
     PERM_WRITE = 1,
     PERM_RESIZE = 3,
-};
-
-static const char *const perm_names[] = {
-    "consistent read", "write", "write unchanged", "resize",
+    PERM_COUNT = 4,     /* bits 0-3 (2: write unchanged, never ours) */
 };
 
 static int lock_byte(int fd, int cmd, short type, off_t byte)
@@ -93,7 +90,7 @@ bool blk_lock_image(hv_blk *b, GError **err)
     lock_perms(b, &use, &unshared);
     /* Take ours first, then look for others: two openers racing both see
      * each other (QEMU's order too). */
-    for (unsigned i = 0; i < G_N_ELEMENTS(perm_names); i++) {
+    for (unsigned i = 0; i < PERM_COUNT; i++) {
         if (((use >> i) & 1) &&
             (r = lock_byte(b->fd, F_OFD_SETLK, F_RDLCK, LOCK_PERM_BASE + i))) {
             goto busy_or_fail;
@@ -104,7 +101,7 @@ bool blk_lock_image(hv_blk *b, GError **err)
             goto busy_or_fail;
         }
     }
-    for (unsigned i = 0; i < G_N_ELEMENTS(perm_names); i++) {
+    for (unsigned i = 0; i < PERM_COUNT; i++) {
         if (((use >> i) & 1) &&
             (r = lock_byte(b->fd, F_OFD_GETLK, F_WRLCK,
                            LOCK_SHARED_BASE + i)) != 0) {
