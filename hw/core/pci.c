@@ -322,6 +322,34 @@ void hv_pci_config_write(hv_pci_dev *pd, unsigned reg, unsigned size,
     }
 }
 
+void hv_pci_state_save(const hv_pci_dev *pd, hv_state_out *out)
+{
+    hv_state_put_bytes(out, pd->config, PCI_CONFIG_SIZE);
+    hv_state_put_bool(out, pd->absent);
+}
+
+/* Only the bits a guest could have written are taken (the write masks):
+ * IDs, BAR size bits and capabilities stay this function's own, so a
+ * state file cannot turn the device into another one. The BARs then
+ * decode where the guest had put them. */
+bool hv_pci_state_load(hv_pci_dev *pd, hv_state_in *in, bool *absent,
+                       GError **err)
+{
+    uint8_t cfg[PCI_CONFIG_SIZE];
+
+    hv_state_bytes(in, cfg, sizeof(cfg));
+    *absent = hv_state_bool(in);
+    if (in->short_read) {
+        return hv_state_fail(in, err, "short PCI configuration state");
+    }
+    for (unsigned r = 0; r < PCI_CONFIG_SIZE; r++) {
+        pd->config[r] = (uint8_t)((pd->config[r] & ~pd->wmask[r]) |
+                                  (cfg[r] & pd->wmask[r]));
+    }
+    update_bars(pd);
+    return true;
+}
+
 bool hv_pci_parse_addr(const char *text, uint32_t *sbdf, GError **err)
 {
     unsigned seg = 0, bus, dev, fn;

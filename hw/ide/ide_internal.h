@@ -287,6 +287,11 @@ bool ide_media_insert(ide_drive *d, const char *path, GError **err);
 /* START STOP UNIT with LoEj from the guest: false if the tray is locked. */
 bool ide_media_guest_eject(ide_drive *d);
 
+/* ---- ide_state.c: save/restore of a channel (hvmemu/state.h) ---- */
+unsigned ide_bus_busy(const ide_bus *bus);   /* requests in flight */
+void ide_bus_state_save(const ide_bus *bus, hv_state_out *o);
+bool ide_bus_state_load(ide_bus *bus, hv_state_in *in, GError **err);
+
 /* ---- ide_identify.c ---- */
 void ide_identify_fill(const ide_drive *d, uint16_t *words);
 void ide_drive_default_geometry(ide_drive *d);

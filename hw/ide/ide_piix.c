@@ -331,6 +331,45 @@ static hv_device *piix_create(hv_ctx *ctx, hv_opts *opts, GError **err)
     return &p->dev;
 }
 
+/* ---- device state (ide_state.c holds the channels') ---- */
+
+static unsigned piix_state_busy(hv_device *dev)
+{
+    ide_piix *p = (ide_piix *)dev;
+
+    return ide_bus_busy(&p->bus[0]) + ide_bus_busy(&p->bus[1]);
+}
+
+static void piix_state_save(hv_device *dev, hv_state_out *o)
+{
+    ide_piix *p = (ide_piix *)dev;
+
+    hv_pci_state_save(&p->pci, o);
+    for (unsigned i = 0; i < 2; i++) {
+        ide_bus_state_save(&p->bus[i], o);
+    }
+}
+
+static bool piix_state_load(hv_device *dev, hv_state_in *in, GError **err)
+{
+    ide_piix *p = (ide_piix *)dev;
+    bool absent;
+
+    if (!hv_pci_state_load(&p->pci, in, &absent, err)) {
+        return false;
+    }
+    /* The PIIX function itself never leaves the bus (only its drives). */
+    if (absent) {
+        return hv_state_check(in, false, err, "PCI presence");
+    }
+    for (unsigned i = 0; i < 2; i++) {
+        if (!ide_bus_state_load(&p->bus[i], in, err)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 const hv_device_class ide_piix_class = {
     .name = "piix-ide",
     .description = "Intel PIIX3 IDE (legacy ports, bus-master DMA): "
@@ -345,4 +384,8 @@ const hv_device_class ide_piix_class = {
     .create = piix_create,
     .destroy = piix_destroy,
     .reset = piix_reset,
+    .state_version = 1,
+    .state_busy = piix_state_busy,
+    .state_save = piix_state_save,
+    .state_load = piix_state_load,
 };

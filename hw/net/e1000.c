@@ -129,6 +129,7 @@ static bool parse_identity(e1000 *s, hv_opts *opts, GError **err)
     }
     if (!mac) {
         hv_net_random_mac(s->mac);
+        s->mac_random = true;
         return true;
     }
     return hv_net_parse_mac(mac, s->mac, err);
@@ -271,5 +272,9 @@ const hv_device_class e1000_class = {
         "capture=FILE     write every frame to a pcap file",
     .create = e1000_create,
     .destroy = e1000_destroy,
+    .state_version = 1,
+    .state_busy = e1000_state_busy,
+    .state_save = e1000_state_save,
+    .state_load = e1000_state_load,
     .reset = e1000_reset,
 };

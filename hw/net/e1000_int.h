@@ -76,6 +76,7 @@ typedef struct e1000 {
     hv_net_stats net_stats; /* the backend's counters when it was closed */
     hv_unplug_slot *unplug_slot;
     uint8_t mac[6];
+    bool mac_random;        /* no mac= given: a restore adopts the saved */
     bool link_up;
     unsigned irq_level;
     uint32_t ioaddr;
@@ -113,6 +114,13 @@ uint32_t e1000_reg_read(e1000 *s, unsigned off);
 void e1000_reg_write(e1000 *s, unsigned off, uint32_t val);
 extern const hv_region_ops e1000_mmio_ops;
 extern const hv_region_ops e1000_io_ops;
+
+/* e1000_state.c: save/restore (hvmemu/state.h) */
+unsigned e1000_state_busy(hv_device *dev);
+void e1000_state_save(hv_device *dev, hv_state_out *o);
+bool e1000_state_load(hv_device *dev, hv_state_in *in, GError **err);
+/* e1000_mmio.c: every register through the mask a guest write has. */
+void e1000_regs_sanitize(e1000 *s);
 
 /* e1000_eeprom.c */
 void e1000_eeprom_init(e1000 *s);

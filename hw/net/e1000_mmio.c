@@ -219,6 +219,36 @@ void e1000_reg_write(e1000 *s, unsigned off, uint32_t val)
     g_debug("write 0x%08x to read-only/unknown register 0x%05x", val, off);
 }
 
+void e1000_regs_sanitize(e1000 *s)
+{
+    for (unsigned off = 0; off < E1000_MMIO_SIZE; off += 4) {
+        uint32_t mask;
+
+        switch (off) {
+        case E1000_CTRL:
+            mask = ~(E1000_CTRL_RST | E1000_CTRL_PHY_RST);
+            break;
+        case E1000_ICR: case E1000_IMS:
+            mask = E1000_ICR_VALID;
+            break;
+        case E1000_RDH: case E1000_RDT: case E1000_TDH: case E1000_TDT:
+        case E1000_RDTR:
+            mask = 0xffff;
+            break;
+        case E1000_EERD: case E1000_MDIC: case E1000_RCTL: case E1000_TCTL:
+            mask = 0xffffffffu;
+            break;
+        default:
+            if (off >= E1000_STATS && off < E1000_STATS_END) {
+                mask = 0xffffffffu;
+            } else if (!plain_reg(off, &mask)) {
+                mask = 0;   /* read-only or unknown: nothing stored */
+            }
+        }
+        E1000_REG(s, off) &= mask;
+    }
+}
+
 static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)
 {
     return e1000_reg_read(opaque, (unsigned)off & ~3u);

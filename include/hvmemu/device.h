@@ -16,6 +16,7 @@
 #include <glib.h>
 
 #include "hvmemu/ctx.h"
+#include "hvmemu/state.h"
 
 #define HV_ERROR hv_error_quark()
 GQuark hv_error_quark(void);
@@ -61,6 +62,13 @@ struct hv_device_class {
     hv_device *(*create)(hv_ctx *ctx, hv_opts *opts, GError **err);
     void (*destroy)(hv_device *dev);
     void (*reset)(hv_device *dev);  /* may be NULL */
+    /* Device state (hvmemu/state.h); a class without state_save is not
+     * saved. state_version: the body's layout, refused if it differs.
+     * state_busy: backend requests in flight (a save waits for 0). */
+    uint32_t state_version;
+    unsigned (*state_busy)(hv_device *dev);
+    void (*state_save)(hv_device *dev, hv_state_out *out);
+    bool (*state_load)(hv_device *dev, hv_state_in *in, GError **err);
 };
 
 /* NULL-terminated explicit list of built-in classes. */

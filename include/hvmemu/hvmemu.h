@@ -15,6 +15,7 @@
 #include "hvmemu/xen.h"
 #include "hvmemu/latency.h"
 #include "hvmemu/tracefile.h"
+#include "hvmemu/state.h"
 
 #define HVMEMU_VERSION "0.1.0"
 

@@ -15,6 +15,7 @@
 
 #include "hvmemu/ctx.h"
 #include "hvmemu/region.h"
+#include "hvmemu/state.h"
 
 /* Configuration header offsets (PCI 3.0 §6.1) */
 #define PCI_VENDOR_ID       0x00
@@ -117,6 +118,13 @@ static inline uint16_t hv_pci_get_word(const hv_pci_dev *pd, unsigned reg)
 {
     return (uint16_t)(pd->config[reg] | (pd->config[reg + 1] << 8));
 }
+
+/* Configuration space in a device's state (hvmemu/state.h). The load
+ * takes the guest-writable bits only and moves the BARs; the device then
+ * sets its INTx level again. @absent: the function had been unplugged. */
+void hv_pci_state_save(const hv_pci_dev *pd, hv_state_out *out);
+bool hv_pci_state_load(hv_pci_dev *pd, hv_state_in *in, bool *absent,
+                       GError **err);
 
 /* Parse "[seg:]bus:dev.fn" (hex, like lspci). */
 bool hv_pci_parse_addr(const char *text, uint32_t *sbdf, GError **err);

@@ -6,11 +6,20 @@
  *
  *   hvmemu-ctl --domid 5 status
  *   hvmemu-ctl --socket /run/hvmemu/5.sock stats
+ *   hvmemu-ctl --domid 5 save-state FILE [at-exit]
+ *   hvmemu-ctl state-info FILE
+ *
+ * save-state writes the device state into FILE (atomically, fsync'ed),
+ * asking again while hvmemu reports requests in flight (until
+ * --timeout); with at-exit the reply comes when hvmemu stops serving
+ * (docs/save-restore.md), and --timeout 0 (the default then) waits
+ * for as long as that takes.
  *
  * Exit status: 0 ok, 1 hvmemu answered with an error, 2 usage or no
  * answer (not running, socket refused, no reply within --timeout).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -20,7 +29,10 @@
 #include <unistd.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+
+#include "hvmemu/state.h"
 
 #define CTL_REPLY_MAX (16u << 20)
 
@@ -80,7 +92,11 @@ static char *read_reply(int fd, int timeout_ms)
         char buf[4096];
         ssize_t n;
 
-        if (left <= 0 || poll(&pf, 1, left) <= 0 ||
+        if (timeout_ms <= 0) {
+            left = -1;          /* no deadline */
+        }
+        if (left == 0 || (left < 0 && timeout_ms > 0) ||
+            poll(&pf, 1, left) <= 0 ||
             (n = read(fd, buf, sizeof(buf))) <= 0) {
             g_string_free(s, TRUE);
             return NULL;
@@ -125,10 +141,147 @@ static int print_reply(const char *line, bool raw)
                                                                        : 1;
 }
 
+/* ---- save-state FILE [at-exit], state-info FILE ---- */
+
+/* Write @data to @path via a temporary, fsync'ed, renamed over it: a
+ * crash leaves the old file or the new one, never half of one. */
+static bool write_file_durably(const char *path, const void *data,
+                               size_t len)
+{
+    g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t done = 0;
+
+    if (fd < 0) {
+        fprintf(stderr, "hvmemu-ctl: %s: %s\n", tmp, g_strerror(errno));
+        return false;
+    }
+    while (done < len) {
+        ssize_t n = write(fd, (const char *)data + done, len - done);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            break;
+        }
+        done += (size_t)n;
+    }
+    if (done < len || fsync(fd) < 0 || close(fd) < 0 ||
+        rename(tmp, path) < 0) {
+        fprintf(stderr, "hvmemu-ctl: %s: %s\n", path, g_strerror(errno));
+        g_unlink(tmp);
+        return false;
+    }
+    return true;
+}
+
+/* The state from a save-state reply into @path; 0, 1 (hvmemu's error),
+ * 2 (our own), -1: busy (ask again). */
+static int save_reply(const char *line, const char *path)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    g_autofree guchar *data = NULL;
+    g_autofree char *sum = NULL;
+    JsonObject *o, *r;
+    gsize len;
+
+    if (!json_parser_load_from_data(p, line, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+        fprintf(stderr, "hvmemu-ctl: not a reply: %.200s\n", line);
+        return 2;
+    }
+    o = json_node_get_object(json_parser_get_root(p));
+    if (!json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
+        if (json_object_get_boolean_member_with_default(o, "busy", FALSE)) {
+            return -1;
+        }
+        fprintf(stderr, "hvmemu-ctl: %s\n",
+                json_object_get_string_member_with_default(o, "error", "?"));
+        return 1;
+    }
+    r = json_object_get_object_member(o, "result");
+    if (!r || !json_object_get_string_member_with_default(r, "state", NULL)) {
+        fprintf(stderr, "hvmemu-ctl: the reply has no state\n");
+        return 2;
+    }
+    data = g_base64_decode(json_object_get_string_member(r, "state"), &len);
+    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+    if (g_strcmp0(sum, json_object_get_string_member_with_default(
+                           r, "sha256", "")) != 0) {
+        fprintf(stderr, "hvmemu-ctl: the state arrived damaged (SHA-256 "
+                "differs)\n");
+        return 2;
+    }
+    if (!write_file_durably(path, data, len)) {
+        return 2;
+    }
+    printf("hvmemu-ctl: device state, %zu bytes, saved to %s\n", len, path);
+    return 0;
+}
+
+static int cmd_save_state(const char *sock, char **words, int timeout)
+{
+    bool at_exit = words[2] && g_str_equal(words[2], "at-exit");
+    char *req[] = { "save-state", at_exit ? "at-exit" : NULL, NULL };
+    g_autofree char *line = request_line(req);
+    gint64 end = g_get_monotonic_time() + (gint64)timeout * 1000;
+
+    if (!words[1] || (words[2] && !at_exit) || (words[2] && words[3])) {
+        fprintf(stderr, "hvmemu-ctl: usage: save-state FILE [at-exit]\n");
+        return 2;
+    }
+    for (;;) {
+        g_autofree char *reply = NULL;
+        int fd = ctl_connect(sock), rc;
+
+        if (fd < 0) {
+            fprintf(stderr, "hvmemu-ctl: %s: %s\n", sock, g_strerror(errno));
+            return 2;
+        }
+        if (write(fd, line, strlen(line)) != (ssize_t)strlen(line) ||
+            !(reply = read_reply(fd, at_exit ? timeout : 5000))) {
+            fprintf(stderr, "hvmemu-ctl: no reply from %s\n", sock);
+            close(fd);
+            return 2;
+        }
+        close(fd);
+        rc = save_reply(reply, words[1]);
+        if (rc >= 0) {
+            return rc;
+        }
+        if (g_get_monotonic_time() > end) {
+            fprintf(stderr, "hvmemu-ctl: requests still in flight after "
+                    "%d ms; is the guest paused?\n", timeout);
+            return 1;
+        }
+        g_usleep(50 * 1000);   /* in flight: they end in milliseconds */
+    }
+}
+
+static int cmd_state_info(char **words)
+{
+    g_autofree char *data = NULL, *text = NULL;
+    g_autoptr(GError) err = NULL;
+    gsize len;
+
+    if (!words[1] || words[2]) {
+        fprintf(stderr, "hvmemu-ctl: usage: state-info FILE\n");
+        return 2;
+    }
+    if (!g_file_get_contents(words[1], &data, &len, &err) ||
+        !(text = hv_state_describe(data, len, &err))) {
+        fprintf(stderr, "hvmemu-ctl: %s: %s\n", words[1], err->message);
+        return 1;
+    }
+    fputs(text, stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     g_autofree char *socket_path = NULL, *line = NULL, *reply = NULL;
-    int domid = -1, timeout = 5000, fd;
+    int domid = -1, timeout = -1, fd;
     gboolean raw = FALSE;
     GOptionEntry entries[] = {
         { "domid", 'd', 0, G_OPTION_ARG_INT, &domid,
@@ -138,7 +291,8 @@ int main(int argc, char **argv)
         { "json", 0, 0, G_OPTION_ARG_NONE, &raw, "print the reply line as "
           "it came", NULL },
         { "timeout", 't', 0, G_OPTION_ARG_INT, &timeout, "ms to wait for "
-          "the reply (default 5000)", "MS" },
+          "the reply (default 5000; save-state at-exit: 0, no limit)",
+          "MS" },
         { NULL },
     };
     g_autoptr(GOptionContext) oc = g_option_context_new(
@@ -151,10 +305,15 @@ int main(int argc, char **argv)
                                      "trace [on|off], "
                                      "eject DRIVE "
                                      "[force], insert "
-                                     "DRIVE IMAGE, sandbox, quit, help.\n");
+                                     "DRIVE IMAGE, sandbox, save-state FILE "
+                                     "[at-exit], quit, help; state-info "
+                                     "FILE (no daemon needed).\n");
     if (!g_option_context_parse(oc, &argc, &argv, &err)) {
         fprintf(stderr, "hvmemu-ctl: %s\n", err->message);
         return 2;
+    }
+    if (argc >= 2 && g_str_equal(argv[1], "state-info")) {
+        return cmd_state_info(argv + 1);
     }
     if (argc < 2 || (!socket_path && domid < 0)) {
         fprintf(stderr, "hvmemu-ctl: give --domid N or --socket PATH, and a "
@@ -163,6 +322,15 @@ int main(int argc, char **argv)
     }
     if (!socket_path) {
         socket_path = g_strdup_printf("/run/hvmemu/%d.sock", domid);
+    }
+    if (g_str_equal(argv[1], "save-state")) {
+        bool at_exit = argc > 3 && g_str_equal(argv[3], "at-exit");
+
+        return cmd_save_state(socket_path, argv + 1,
+                              timeout >= 0 ? timeout : at_exit ? 0 : 5000);
+    }
+    if (timeout < 0) {
+        timeout = 5000;
     }
     fd = ctl_connect(socket_path);
     if (fd < 0) {

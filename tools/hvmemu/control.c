@@ -12,6 +12,7 @@
 #define G_LOG_DOMAIN "control"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -22,7 +23,8 @@
 #include "tools/hvmemu/control_proto.h"
 
 #define CONTROL_CLIENTS 16
-#define CONTROL_OUT_MAX (1u << 20)
+#define CONTROL_OUT_MAX (16u << 20)     /* a device state fits */
+#define CONTROL_LAST_REPLY_MS 10000     /* at exit: the state's reply */
 
 typedef struct control_client {
     hvmemu_control *c;
@@ -30,6 +32,8 @@ typedef struct control_client {
     hv_watch *watch;
     GString *in;
     GString *out;
+    bool at_exit;           /* "save-state at-exit": answered in close */
+    JsonNode *at_exit_id;
 } control_client;
 
 struct hvmemu_control {
@@ -48,6 +52,9 @@ static void client_drop(control_client *cl)
     close(cl->fd);
     g_string_free(cl->in, TRUE);
     g_string_free(cl->out, TRUE);
+    if (cl->at_exit_id) {
+        json_node_unref(cl->at_exit_id);
+    }
     g_free(cl);
 }
 
@@ -71,6 +78,15 @@ static void client_line(control_client *cl, const char *line, size_t len)
 {
     g_autofree char *r = hvmemu_control_handle(&cl->c->env, line, len);
 
+    if (!r) {
+        if (cl->at_exit_id) {
+            json_node_unref(cl->at_exit_id);
+        }
+        cl->at_exit = true;
+        cl->at_exit_id = cl->c->env.deferred_id;
+        cl->c->env.deferred_id = NULL;
+        return;
+    }
     g_string_append(cl->out, r);
     g_string_append_c(cl->out, '\n');
 }
@@ -227,6 +243,39 @@ hvmemu_control *hvmemu_control_open(const char *path, hv_ctx *ctx,
     return c;
 }
 
+/* The last replies, blocking (for a while): the state of a
+ * "save-state at-exit" is what a migration waits for. */
+static void client_last_replies(control_client *cl, hv_ctx *ctx)
+{
+    struct timeval tv = { .tv_sec = CONTROL_LAST_REPLY_MS / 1000 };
+
+    if (cl->at_exit) {
+        g_autoptr(GError) err = NULL;
+        JsonNode *result = hvmemu_control_state_result(ctx, &err);
+        g_autofree char *r = hvmemu_control_reply(cl->at_exit_id, result,
+                                                  err);
+
+        g_string_append(cl->out, r);
+        g_string_append_c(cl->out, '\n');
+        g_message("device state sent at exit%s%s", err ? ": " : "",
+                  err ? err->message : "");
+    }
+    if (!cl->out->len) {
+        return;
+    }
+    setsockopt(cl->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    while (cl->out->len) {
+        ssize_t n = send(cl->fd, cl->out->str, cl->out->len, MSG_NOSIGNAL);
+
+        if (n <= 0 && errno != EINTR) {
+            return;     /* gone, or not reading: give up */
+        }
+        if (n > 0) {
+            g_string_erase(cl->out, 0, n);
+        }
+    }
+}
+
 void hvmemu_control_close(hvmemu_control *c)
 {
     if (!c) {
@@ -235,7 +284,9 @@ void hvmemu_control_close(hvmemu_control *c)
     while (c->clients->len) {
         control_client *cl = g_ptr_array_index(c->clients, 0);
 
-        client_flush(cl);   /* a last reply (quit) still goes out */
+        /* Blocking now: a last reply (quit, a state) still goes out. */
+        fcntl(cl->fd, F_SETFL, 0);
+        client_last_replies(cl, c->env.ctx);
         client_drop(cl);
     }
     g_ptr_array_free(c->clients, TRUE);

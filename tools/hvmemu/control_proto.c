@@ -392,6 +392,55 @@ static JsonNode *cmd_insert(hvmemu_control_env *env, JsonObject *req,
     return json_node_init_string(json_node_alloc(), "inserted");
 }
 
+/* ---- device state (docs/save-restore.md) ---- */
+
+JsonNode *hvmemu_control_state_result(hv_ctx *ctx, GError **err)
+{
+    g_autoptr(GBytes) state = hv_ctx_save_state(ctx, err);
+    g_autoptr(JsonBuilder) b = NULL;
+    g_autofree char *b64 = NULL, *sum = NULL;
+    gsize len;
+    const guchar *data;
+
+    if (!state) {
+        return NULL;
+    }
+    data = g_bytes_get_data(state, &len);
+    b64 = g_base64_encode(data, len);
+    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "bytes");
+    json_builder_add_int_value(b, (gint64)len);
+    json_builder_set_member_name(b, "sha256");
+    json_builder_add_string_value(b, sum);
+    json_builder_set_member_name(b, "state");
+    json_builder_add_string_value(b, b64);
+    json_builder_end_object(b);
+    return json_builder_get_root(b);
+}
+
+/* "save-state": the devices' state now (an error with "busy" while
+ * backend requests are in flight: ask again). "save-state at-exit": the
+ * reply waits until hvmemu stops serving (its domain destroyed after a
+ * migration's suspend, or a signal) and carries the state then. */
+static JsonNode *cmd_save_state(hvmemu_control_env *env, JsonObject *req,
+                                GError **err)
+{
+    const char *when = arg_string(req, 0);
+
+    if ((when && !g_str_equal(when, "at-exit")) || arg_string(req, 1)) {
+        g_set_error(err, HV_ERROR, HV_ERROR_INVAL,
+                    "usage: save-state [at-exit]");
+        return NULL;
+    }
+    if (when) {
+        env->defer = true;
+        return NULL;
+    }
+    return hvmemu_control_state_result(env->ctx, err);
+}
+
 /* ---- quit ---- */
 
 /* ---- sandbox: what is restricted, proven by two harmless probes ---- */
@@ -455,6 +504,8 @@ static const struct {
     { "eject", cmd_eject, "eject DRIVE [force]: take the disc out" },
     { "insert", cmd_insert, "insert DRIVE IMAGE: load a disc (read-only)" },
     { "sandbox", cmd_sandbox, "restrictions in force, with two probes" },
+    { "save-state", cmd_save_state, "save-state [at-exit]: device state "
+      "(base64)" },
     { "quit", cmd_quit, "stop serving: tear down as on SIGTERM" },
     { "help", NULL, "this list" },
 };
@@ -513,7 +564,7 @@ static JsonNode *run(hvmemu_control_env *env, JsonObject *req, GError **err)
     return NULL;
 }
 
-static char *reply(JsonNode *id, JsonNode *result, const GError *err)
+char *hvmemu_control_reply(JsonNode *id, JsonNode *result, const GError *err)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonNode) root = NULL;
@@ -530,6 +581,10 @@ static char *reply(JsonNode *id, JsonNode *result, const GError *err)
         json_builder_add_value(b, result);
     } else {
         json_builder_add_string_value(b, err ? err->message : "failed");
+        if (err && err->domain == HV_ERROR && err->code == HV_ERROR_BUSY) {
+            json_builder_set_member_name(b, "busy");    /* ask again */
+            json_builder_add_boolean_value(b, TRUE);
+        }
     }
     json_builder_end_object(b);
     root = json_builder_get_root(b);
@@ -546,23 +601,29 @@ char *hvmemu_control_handle(hvmemu_control_env *env, const char *line,
     if (len > HVMEMU_CONTROL_LINE_MAX) {
         g_set_error(&err, HV_ERROR, HV_ERROR_INVAL,
                     "request longer than %u bytes", HVMEMU_CONTROL_LINE_MAX);
-        return reply(NULL, NULL, err);
+        return hvmemu_control_reply(NULL, NULL, err);
     }
     if (!line || len == 0) {
         g_set_error(&err, HV_ERROR, HV_ERROR_INVAL, "empty request");
-        return reply(NULL, NULL, err);
+        return hvmemu_control_reply(NULL, NULL, err);
     }
     if (!json_parser_load_from_data(parser, line, (gssize)len, &err)) {
         g_prefix_error(&err, "not JSON: ");
-        return reply(NULL, NULL, err);
+        return hvmemu_control_reply(NULL, NULL, err);
     }
     root = json_parser_get_root(parser);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         g_set_error(&err, HV_ERROR, HV_ERROR_INVAL,
                     "a request is a JSON object: {\"cmd\": \"NAME\"}");
-        return reply(NULL, NULL, err);
+        return hvmemu_control_reply(NULL, NULL, err);
     }
     id = json_object_get_member(json_node_get_object(root), "id");
+    env->defer = false;
     result = run(env, json_node_get_object(root), &err);
-    return reply(id, result, err);
+    if (env->defer) {
+        /* Answered later (control.c keeps the id): no reply now. */
+        env->deferred_id = id ? json_node_copy(id) : NULL;
+        return NULL;
+    }
+    return hvmemu_control_reply(id, result, err);
 }

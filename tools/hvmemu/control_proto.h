@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <json-glib/json-glib.h>
+
 #include "hvmemu/hvmemu.h"
 #include "tools/hvmemu/sandbox.h"
 
@@ -27,11 +29,18 @@ typedef struct hvmemu_control_env {
     const hvmemu_sandbox *sandbox;  /* NULL: not known (tests, fuzzing) */
     uint64_t started_ns;
     bool quit;              /* set by "quit": the caller stops the loop */
+    bool defer;             /* the request is answered at exit ... */
+    JsonNode *deferred_id;  /* ... with this id (taken by the caller) */
 } hvmemu_control_env;
 
 /* One request line (@len bytes, no newline; need not be NUL-terminated)
- * to one reply line (no newline). Never NULL, whatever the input. */
+ * to one reply line (no newline). NULL only for a request answered at
+ * exit (env->defer; its id in env->deferred_id, for the caller). */
 char *hvmemu_control_handle(hvmemu_control_env *env, const char *line,
                             size_t len);
+/* A reply line: @result (taken) or @err. */
+char *hvmemu_control_reply(JsonNode *id, JsonNode *result, const GError *err);
+/* The "save-state" result: bytes, sha256, state (base64). */
+JsonNode *hvmemu_control_state_result(hv_ctx *ctx, GError **err);
 
 #endif

@@ -166,6 +166,14 @@ int hvmemu_run(const hvmemu_options *opts)
     if (!hvmemu_create_devices(ctx, o, &err)) {
         goto out;
     }
+    /* Before the guest runs, while files can still be read. */
+    if (o->restore) {
+        if (!hv_ctx_load_state_file(ctx, o->restore, &err)) {
+            g_prefix_error(&err, "--restore: ");
+            goto out;
+        }
+        g_message("device state restored from %s", o->restore);
+    }
     /* Before the xenstore connections that must outlive it are opened
      * (the restriction cuts libxenstore's). */
     if (o->sandbox && !hv_xen_restrict(xen, &err)) {

@@ -178,6 +178,10 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
         { "chroot", 0, 0, G_OPTION_ARG_FILENAME, &o->chroot_dir,
           "Once set up, chroot here (later paths, e.g. hvmemu-ctl insert, "
           "resolve inside it)", "DIR" },
+        { "restore", 0, 0, G_OPTION_ARG_FILENAME, &o->restore,
+          "Start from this device state (hvmemu-ctl save-state; the "
+          "devices must be configured as when it was saved; "
+          "docs/save-restore.md)", "FILE" },
         { "verbose", 'v', G_OPTION_FLAG_NO_ARG, G_OPTION_ARG_CALLBACK,
           (gpointer)count_verbose, "More log output (repeat for debug)",
           NULL },
@@ -234,4 +238,5 @@ void hvmemu_free_options(hvmemu_options *o)
     g_free(o->metrics_file);
     g_free(o->runas);
     g_free(o->chroot_dir);
+    g_free(o->restore);
 }

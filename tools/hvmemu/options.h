@@ -27,6 +27,7 @@ typedef struct hvmemu_options {
     bool sandbox;         /* restrict Xen handles + seccomp (default on) */
     char *runas;          /* --runas USER[:GROUP]; NULL: stay root */
     char *chroot_dir;     /* --chroot DIR; NULL: none */
+    char *restore;        /* --restore FILE: device state to start from */
     int verbosity;
 } hvmemu_options;
 

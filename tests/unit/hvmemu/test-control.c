@@ -153,6 +153,35 @@ static void test_quit_and_help(fx *f, gconstpointer data)
     g_assert_true(f->env.quit);
 }
 
+/* save-state: base64 of a state this machine loads back, its SHA-256
+ * beside it; at-exit: no reply now, the id kept for the one at exit. */
+static void test_save_state(fx *f, gconstpointer data)
+{
+    JsonObject *o = ask(f, "{\"cmd\":\"save-state\"}", true);
+    JsonObject *r = json_object_get_object_member(o, "result");
+    g_autofree guchar *bytes = NULL;
+    g_autofree char *sum = NULL, *line = NULL;
+    const char *req = "{\"cmd\":\"save-state\",\"args\":[\"at-exit\"],"
+                      "\"id\":9}";
+    GError *err = NULL;
+    gsize len;
+
+    bytes = g_base64_decode(json_object_get_string_member(r, "state"), &len);
+    g_assert_cmpint(len, ==, json_object_get_int_member(r, "bytes"));
+    sum = g_compute_checksum_for_data(G_CHECKSUM_SHA256, bytes, len);
+    g_assert_cmpstr(sum, ==, json_object_get_string_member(r, "sha256"));
+    g_assert_true(hv_ctx_load_state(f->ctx, bytes, len, &err));
+    g_assert_no_error(err);
+    ask(f, "{\"cmd\":\"save-state\",\"args\":[\"now\"]}", false);
+
+    line = hvmemu_control_handle(&f->env, req, strlen(req));
+    g_assert_null(line);
+    g_assert_true(f->env.defer);
+    g_assert_cmpint(json_node_get_int(f->env.deferred_id), ==, 9);
+    json_node_unref(f->env.deferred_id);
+    f->env.deferred_id = NULL;
+}
+
 static void test_media(fx *f, gconstpointer data)
 {
     g_autofree char *disc = NULL, *spec = NULL, *busy = NULL;
@@ -220,6 +249,8 @@ int main(int argc, char **argv)
     g_test_add("/control/quit-help", fx, NULL, fx_setup, test_quit_and_help,
                fx_teardown);
     g_test_add("/control/media", fx, "cdrom", fx_setup, test_media,
+               fx_teardown);
+    g_test_add("/control/save-state", fx, NULL, fx_setup, test_save_state,
                fx_teardown);
     g_test_add("/control/hostile", fx, NULL, fx_setup, test_hostile,
                fx_teardown);

@@ -27,47 +27,89 @@ static char *ih_spec(const char *vdev, const char *path, const char *keys,
                            keys ? keys : "", path);
 }
 
-void ih_setup(ih *h, const ih_conf *c)
+/* A twin shares its images with the controller it replaces, which in
+ * this one process still holds their locks (in life it has exited). */
+static bool ih_twin_excuse(void *opaque, const hv_blk *b, char **why)
 {
-    static const ih_conf none = { 0 };
+    return true;
+}
+
+/* The controller on h->img[], as @c describes it. */
+static void ih_create(ih *h, const ih_conf *c, bool program_pci,
+                      size_t ram)
+{
     GError *err = NULL;
     hv_opts *o;
 
-    c = c ? c : &none;
-    memset(h, 0, sizeof(*h));
-    h->sectors = c->sectors ? c->sectors : IH_SMALL_SECTORS;
-    h->mh = hv_memhost_new(IH_RAM_SIZE);
+    h->mh = hv_memhost_new(ram);
     h->loop = hv_loop_new();
     h->ctx = hv_ctx_new(hv_memhost_ops(), h->mh, h->loop);
+    if (!program_pci) {
+        hv_ctx_set_lock_excuse(h->ctx, ih_twin_excuse, NULL);
+    }
     o = hv_opts_parse("addr=00:01.1", &err);
     g_assert_no_error(err);
-    if (!c->no_master) {
-        g_autofree char *spec = NULL;
-
-        h->img[0] = ih_image(h->sectors * 512 + c->extra_bytes);
-        spec = ih_spec("hda", h->img[0], c->keys, c->readonly);
+    if (h->img[0]) {
+        g_autofree char *spec = ih_spec("hda", h->img[0], c->keys,
+                                        c->readonly);
         hv_opts_set(o, "disk0", spec);
     }
-    if (c->slave || c->no_master) {
-        g_autofree char *spec = NULL;
-
-        h->img[1] = ih_image(IH_SMALL_SECTORS * 512);
-        spec = ih_spec("hdb", h->img[1], c->slave_keys, false);
+    if (h->img[1]) {
+        g_autofree char *spec = ih_spec("hdb", h->img[1], c->slave_keys,
+                                        false);
         hv_opts_set(o, "disk1", spec);
     }
-    if (c->cdrom) {
-        g_autofree char *spec = NULL;
-
-        h->img[2] = ih_image(64 * 2048);
-        spec = ih_spec("hdc", h->img[2], "devtype=cdrom", true);
+    if (h->img[2]) {
+        g_autofree char *spec = ih_spec("hdc", h->img[2], "devtype=cdrom",
+                                        true);
         hv_opts_set(o, "disk2", spec);
     }
     h->dev = hv_device_create_opts(h->ctx, &ide_piix_class, o, &err);
     g_assert_no_error(err);
     g_assert_nonnull(h->dev);
     hv_opts_free(o);
-    ih_cfg_write(h, 0x20, 4, IH_BM_BASE);
-    ih_cfg_write(h, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+    if (program_pci) {
+        ih_cfg_write(h, 0x20, 4, IH_BM_BASE);
+        ih_cfg_write(h, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+    }
+}
+
+void ih_setup(ih *h, const ih_conf *c)
+{
+    static const ih_conf none = { 0 };
+
+    c = c ? c : &none;
+    memset(h, 0, sizeof(*h));
+    h->sectors = c->sectors ? c->sectors : IH_SMALL_SECTORS;
+    h->own_img = true;
+    if (!c->no_master) {
+        h->img[0] = ih_image(h->sectors * 512 + c->extra_bytes);
+    }
+    if (c->slave || c->no_master) {
+        h->img[1] = ih_image(IH_SMALL_SECTORS * 512);
+    }
+    if (c->cdrom) {
+        h->img[2] = ih_image(64 * 2048);
+    }
+    ih_create(h, c, true, IH_RAM_SIZE);
+}
+
+void ih_setup_twin(ih *dst, const ih *src, const ih_conf *c,
+                   bool copy_ram)
+{
+    static const ih_conf none = { 0 };
+
+    memset(dst, 0, sizeof(*dst));
+    dst->sectors = src->sectors;
+    for (unsigned i = 0; i < G_N_ELEMENTS(dst->img); i++) {
+        dst->img[i] = src->img[i];
+    }
+    /* Without a copy: 1 MiB (the hostile-state loop makes thousands). */
+    ih_create(dst, c ? c : &none, false, copy_ram ? IH_RAM_SIZE : 1u << 20);
+    if (copy_ram) {
+        memcpy(hv_memhost_ram(dst->mh), hv_memhost_ram(src->mh),
+               IH_RAM_SIZE);
+    }
 }
 
 void ih_teardown(ih *h)
@@ -75,7 +117,7 @@ void ih_teardown(ih *h)
     hv_ctx_free(h->ctx);
     hv_loop_free(h->loop);
     hv_memhost_free(h->mh);
-    for (unsigned i = 0; i < G_N_ELEMENTS(h->img); i++) {
+    for (unsigned i = 0; i < G_N_ELEMENTS(h->img) && h->own_img; i++) {
         if (h->img[i]) {
             unlink(h->img[i]);
             g_free(h->img[i]);

@@ -31,6 +31,7 @@ typedef struct ih {
     hv_ctx *ctx;
     hv_device *dev;
     char *img[3];       /* hda, hdb, hdc images (may be NULL) */
+    bool own_img;       /* deleted by ih_teardown (not a twin's) */
     uint64_t sectors;
 } ih;
 
@@ -47,6 +48,12 @@ typedef struct ih_conf {
 } ih_conf;
 
 void ih_setup(ih *h, const ih_conf *c);
+/* A second controller on @src's images with a copy of its RAM (what xl
+ * restore gives the new domain; @copy_ram false: zeroed RAM), its PCI
+ * function not programmed: a device state loaded next does that. Torn
+ * down before @src. */
+void ih_setup_twin(ih *dst, const ih *src, const ih_conf *c,
+                   bool copy_ram);
 void ih_teardown(ih *h);
 
 uint8_t ih_inb(ih *h, uint16_t port);
