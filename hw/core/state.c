@@ -133,7 +133,8 @@ char *hv_state_str(hv_state_in *in, size_t max)
     }
     s = g_strndup((const char *)in->p + in->pos, n);
     in->pos += n;
-    if (strlen(s) != n) {       /* an embedded NUL */
+    /* An embedded NUL, or not UTF-8 (it ends up in messages). */
+    if (strlen(s) != n || !g_utf8_validate(s, n, NULL)) {
         in->short_read = true;
         g_free(s);
         return NULL;

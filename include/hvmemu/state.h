@@ -65,7 +65,7 @@ uint64_t hv_state_u64(hv_state_in *in);
 bool hv_state_bool(hv_state_in *in);   /* anything but 0/1 fails the load */
 void hv_state_bytes(hv_state_in *in, void *p, size_t len);
 /* Newly allocated; NULL for a NULL string or a short read. At most
- * @max bytes, else the load fails. */
+ * @max bytes of UTF-8 without NUL, else the load fails. */
 char *hv_state_str(hv_state_in *in, size_t max);
 /* The body was read exactly, without a short read or a bad value. */
 bool hv_state_in_ok(const hv_state_in *in);
