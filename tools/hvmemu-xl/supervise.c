@@ -183,6 +183,10 @@ static bool start_hvmemu(boot *b, GError **err)
     for (char **a = b->c->extra_args; a && *a; a++) {
         g_ptr_array_add(argv, g_strdup(*a));
     }
+    if (b->o->state_file) {
+        g_ptr_array_add(argv, g_strdup("--restore"));
+        g_ptr_array_add(argv, g_strdup(b->o->state_file));
+    }
     g_ptr_array_add(argv, NULL);
     {
         g_autofree char *cmd = g_strjoinv(" ", (char **)argv->pdata);
@@ -248,8 +252,18 @@ static gboolean on_shutdown_poll(gpointer opaque)
     boot *b = opaque;
     xc_dominfo_t info;
 
-    if (!b->exited && !b->told_to_stop &&
-        (!domain_info(b->domid, &info) || info.dying || info.shutdown)) {
+    if (b->exited || b->told_to_stop) {
+        return G_SOURCE_CONTINUE;
+    }
+    if (!domain_info(b->domid, &info) || info.dying) {
+        b->told_to_stop = true;
+        kill(b->pid, SIGTERM);
+    } else if (info.shutdown && info.shutdown_reason == XEN_SUSPEND) {
+        /* xl save or migrate: the guest may resume here (save -p, -c, a
+         * failed migration); hvmemu must keep its state until then, or
+         * until the domain is destroyed (it sees that itself and hands
+         * a waiting "save-state at-exit" its state). */
+    } else if (info.shutdown) {
         b->told_to_stop = true;
         kill(b->pid, SIGTERM);
     }
@@ -258,12 +272,28 @@ static gboolean on_shutdown_poll(gpointer opaque)
 
 typedef enum boot_end { BOOT_DONE, BOOT_RESTART, BOOT_FAILED } boot_end;
 
-static boot_end boot_run(boot *b)
+/* The paused domain of this boot: created, restored or already there. */
+static bool boot_domain(boot *b)
 {
     const char *create[] = { "create", "-p", "-e", b->c->path,
                              "on_poweroff=\"preserve\"",
                              "on_reboot=\"preserve\"",
                              "on_crash=\"preserve\"", NULL };
+    /* The saved config keeps the on_*="preserve" it was created with. */
+    const char *restore[] = { "restore", "-p", "-e", b->o->save_file, NULL };
+
+    switch (b->o->first) {
+    case HVXL_FIRST_RESTORE:
+        return hvxl_xl(b->o, 600, NULL, restore);
+    case HVXL_FIRST_ADOPT:
+        return true;
+    default:
+        return hvxl_xl(b->o, 300, NULL, create);
+    }
+}
+
+static boot_end boot_run(boot *b)
+{
     const char *domid_args[] = { "domid", b->c->name, NULL };
     g_autofree char *out = NULL;
     g_autoptr(GError) err = NULL;
@@ -271,8 +301,7 @@ static boot_end boot_run(boot *b)
     hvxl_action act;
     guint sigterm, sigint, timer, poll;
 
-    if (!hvxl_xl(b->o, 300, NULL, create) ||
-        !hvxl_xl(b->o, 30, &out, domid_args)) {
+    if (!boot_domain(b) || !hvxl_xl(b->o, 30, &out, domid_args)) {
         return BOOT_FAILED;
     }
     {
@@ -288,7 +317,10 @@ static boot_end boot_run(boot *b)
         }
         b->domid = (uint32_t)d;
     }
-    printf("hvmemu-xl: %s: domain %u created paused\n", b->c->name, b->domid);
+    printf("hvmemu-xl: %s: domain %u %s paused\n", b->c->name, b->domid,
+           b->o->first == HVXL_FIRST_RESTORE ? "restored"
+           : b->o->first == HVXL_FIRST_ADOPT ? "migrated in, waiting"
+                                             : "created");
     sigterm = g_unix_signal_add(SIGTERM, on_stop_signal, b);
     sigint = g_unix_signal_add(SIGINT, on_stop_signal, b);
     if (!start_hvmemu(b, &err)) {
@@ -354,7 +386,7 @@ static boot_end boot_run(boot *b)
     case XEN_POWEROFF: act = b->c->on_poweroff; break;
     case XEN_REBOOT:
     case XEN_SOFT_RESET: act = b->c->on_reboot; break;
-    case XEN_SUSPEND: act = HVXL_PRESERVE; break;     /* xl save's */
+    case XEN_SUSPEND: act = HVXL_PRESERVE; break;     /* left to xl */
     default: act = b->c->on_crash; break;
     }
     if (b->stopping && act == HVXL_RESTART) {
@@ -396,6 +428,8 @@ int hvxl_supervise(const hvxl_cfg *c, const hvxl_opts *o)
 
         if (!first) {
             once.on_running = NULL;
+            once.first = HVXL_FIRST_CREATE;     /* a reboot: a new domain */
+            once.state_file = NULL;
         }
         b.o = &once;
         end = boot_run(&b);

@@ -15,6 +15,13 @@
 
 #include "tools/hvmemu-xl/guest_cfg.h"
 
+/* How the first boot's domain comes to be (later reboots: create). */
+typedef enum hvxl_first {
+    HVXL_FIRST_CREATE,        /* xl create -p GUEST.cfg */
+    HVXL_FIRST_RESTORE,       /* xl restore -p SAVEFILE (xl save's) */
+    HVXL_FIRST_ADOPT,         /* the domain NAME exists, paused (migrated in) */
+} hvxl_first;
+
 typedef struct hvxl_opts {
     const char *xl;           /* xl binary (HVMEMU_XL_XL or "xl") */
     const char *hvmemu;       /* hvmemu binary (HVMEMU_BIN or "hvmemu") */
@@ -23,6 +30,9 @@ typedef struct hvxl_opts {
     /* Called once the first boot runs (daemon mode: detach then). */
     void (*on_running)(void *opaque);
     void *opaque;
+    hvxl_first first;
+    const char *save_file;    /* RESTORE: xl's checkpoint file */
+    const char *state_file;   /* RESTORE, ADOPT: hvmemu --restore FILE */
 } hvxl_opts;
 
 /* Until the guest is gone for good. 0: it ended as its config wished;
