@@ -183,11 +183,16 @@ static bool check_cmd(ide_drive *d, hv_state_in *in, GError **err)
                           d->xfer != IDE_XFER_BUSY, err, "transfer") &&
            hv_state_check(in, d->dma_kind <= IDE_DMA_ATAPI, err, "DMA kind") &&
            hv_state_check(in, d->block <= IDE_MAX_MULT &&
-                          d->blk_sectors <= IDE_MAX_MULT &&
+                          d->blk_sectors <= IDE_DMA_CHUNK &&
                           d->pio_end <= IDE_PIO_BYTES &&
                           d->pio_pos <= d->pio_end &&
                           d->mult <= IDE_MAX_MULT, err, "PIO block") &&
-           hv_state_check(in, !pio || d->block > 0, err, "PIO block size") &&
+           /* The block in the buffer is part of what remains: finishing
+            * it never steps past the command (or the disk). */
+           hv_state_check(in, !pio || (d->block > 0 &&
+                                       d->blk_sectors <= d->block &&
+                                       d->blk_sectors <= d->remaining),
+                          err, "PIO block size") &&
            hv_state_check(in, !rw || (d->lba <= d->nsectors &&
                                       d->remaining <= d->nsectors - d->lba),
                           err, "LBA range") &&

@@ -130,6 +130,15 @@ static void test_dma_and_settings(void)
 
     ih_setup(&a, NULL);
     image_pattern(&a, 0, 3);
+    /* A DMA command before the save leaves its chunk size behind (what
+     * the first lab run of save-restore tripped over). */
+    {
+        ih_prd big = { 0x200000, (64 * 512) | PRD_EOT };
+
+        g_assert_cmpuint(ih_dma(&a, ATA_CMD_READ_DMA, 0, 64, &big, 1,
+                                0x1000) & (BM_ST_ERR | BM_ST_INTR), ==,
+                         BM_ST_INTR);
+    }
     ih_outb(&a, IH_CMD + ATA_REG_FEATURE, 0x82);     /* write cache off */
     ih_command(&a, 0, 0xef, 0, 0, false);
     g_assert_true(ih_wait_irq(&a));

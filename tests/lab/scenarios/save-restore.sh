@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: MIT
+# save-restore: `hvmemu-xl save` and `hvmemu-xl restore` of a guest on
+# hvmemu's IDE disk and CD-ROM, in the middle of its disk workload
+# (issue 14; docs/save-restore.md).
+#  - the guest writes region A, reads the first disc, then loops: write a
+#    new pattern to region B, read it back (direct I/O), until it sees
+#    dom0's "restored" marker on its disk; the save falls inside a round
+#  - before the save the admin swaps the disc (hvmemu-ctl eject/insert);
+#    the guest has not looked: the UNIT ATTENTION it is owed is part of
+#    the device state, and the restored hvmemu — configured with the
+#    first disc — has the second in its tray
+#  - dom0: the launcher saves (xl save + hvmemu's device state), the
+#    domain and its hvmemu are gone, then restores into a new domain on a
+#    new hvmemu started with --restore
+#  - after: every round verified, region A intact, the new disc read
+#    byte-exact. The guest's checks are printed after the restore (QEMU
+#    truncates the serial log when it reopens it).
+LAB_ORDER=44
+GUEST_MEMORY=128
+GUEST_TIMEOUT=600
+GUEST_UNPLUG=never        # hvmemu's IDE is the guest's disk
+GUEST_MODULES="crct10dif_generic ata_piix sd_mod sr_mod"
+CD1_MB=2
+CD2_MB=3
+MARK_LBA=100              # dom0 writes RESTORED here
+A_FIRST=2048 A_COUNT=4096 B_FIRST=8192 B_COUNT=2048
+XL_EXTRA="hvmemu_disk=['file:$WORK/disk.img,hda,w','file:$WORK/cd1.iso,hdc:cdrom,r']"
+
+dom0_prepare() {
+    truncate -s 16M "$WORK/disk.img" &&
+        dom0_pattern_image "$WORK/cd1.iso" $CD1_MB 51 &&
+        dom0_pattern_image "$WORK/cd2.iso" $CD2_MB 52
+}
+
+marker() { dd if=$dev bs=512 skip=$MARK_LBA count=1 iflag=direct 2>/dev/null | head -c 8; }
+
+guest_main() {
+    lab_disk || return
+    LAB_WAIT=30 wait_for lab_first_block sr || { fail detect "no sr device"; return; }
+    cd=$(lab_first_block sr)
+    labtool pattern-write $dev 61 $A_FIRST $A_COUNT direct >/tmp/a.out 2>&1; a_rc=$?
+    labtool pattern-check $cd 51 0 $((CD1_MB * 2048)) >/tmp/cd1.out 2>&1; cd1_rc=$?
+    mark "change-disc"
+    rounds=0 bad=0
+    t0=$(cut -d. -f1 /proc/uptime)
+    while [ "$(marker)" != RESTORED ]; do
+        rounds=$((rounds + 1))
+        labtool pattern-write $dev $((100 + rounds)) $B_FIRST $B_COUNT direct >/dev/null 2>&1 &&
+            labtool pattern-check $dev $((100 + rounds)) $B_FIRST $B_COUNT direct >/tmp/b.out 2>&1 ||
+            { bad=$((bad + 1)); cat /tmp/b.out; }
+        [ $rounds = 2 ] && mark "workload-running"
+        [ $(($(cut -d. -f1 /proc/uptime) - t0)) -gt 500 ] && break
+    done
+    mark "restored-seen"
+    expect_eq marker-seen "$(marker)" RESTORED
+    expect_eq region-a-written "$a_rc" 0
+    expect_eq disc1-read "$cd1_rc" 0
+    pass rounds "$rounds write+verify rounds across the save, $bad bad"
+    expect_eq rounds-bad "$bad" 0
+    check region-a-intact labtool pattern-check $dev 61 $A_FIRST $A_COUNT direct
+    model=$(sed 's/ *$//' /sys/block/${dev#/dev/}/device/model)
+    expect_eq model-after "$model" "HVMEMU HARDDISK"
+    # The disc swapped before the save: sr learns of it (UNIT ATTENTION)
+    # now and reads the second disc.
+    poll_until disc2-seen 120 timeout 15 labtool pattern-check $cd 52 0 8 direct || return
+    lab_drop_caches
+    check disc2-read labtool pattern-check $cd 52 0 $((CD2_MB * 2048)) direct
+    expect_eq disc2-size "$(cat /sys/block/${cd#/dev/}/size)" $((CD2_MB * 2048))
+}
+
+# poll_until NAME SECS CMD...: CMD must succeed within SECS.
+poll_until() {
+    _name=$1 _secs=$2
+    shift 2
+    _t0=$(cut -d. -f1 /proc/uptime)
+    while [ $(($(cut -d. -f1 /proc/uptime) - _t0)) -lt "$_secs" ]; do
+        if "$@" >/tmp/poll.out 2>&1; then
+            pass "$_name" "after $(($(cut -d. -f1 /proc/uptime) - _t0))s: $(cat /tmp/poll.out)"
+            return 0
+        fi
+        sleep 1
+    done
+    fail "$_name" "not within ${_secs}s: $(cat /tmp/poll.out)"
+    return 1
+}
+
+launcher_domid() {
+    sed -n 's/^hvmemu-xl: .*: domain \([0-9]*\) running on hvmemu$/\1/p' "$1" | tail -1
+}
+
+# hvmemu-xl VERB... in the background as this scenario's supervisor (its
+# log in $1); sets HV_PID and DOMID once the guest runs on hvmemu.
+launcher_start() {
+    local log=$1 end
+    shift
+    HV_STATUS="" DOMID=""
+    (cd "$WORK" && exec env HVMEMU_BIN="$HVMEMU" hvmemu-xl "$@") >"$log" 2>&1 </dev/null &
+    HV_PID=$!
+    end=$(lab_deadline "$HVMEMU_READY_TIMEOUT")
+    while lab_before "$end"; do
+        if lab_hvmemu_reap; then
+            dom0_fail "hvmemu-xl $1 exited (status $HV_STATUS): $(tail -3 "$log" | tr '\n' ' ')"
+            return 1
+        fi
+        DOMID=$(launcher_domid "$log")
+        [[ -n $DOMID ]] && return 0
+        sleep 0.2
+    done
+    dom0_fail "hvmemu-xl $1: the guest not running on hvmemu within ${HVMEMU_READY_TIMEOUT}s: $(tail -3 "$log" | tr '\n' ' ')"
+    return 1
+}
+
+dom0_launch() {
+    launcher_start "$OUT/hvmemu.log" create -F "$OUT/guest.cfg" || return
+    LAB_T_UNPAUSE=$(now)
+    say "  [$SC] hvmemu-xl: domain $DOMID running on hvmemu"
+}
+
+dom0_ctl() {
+    timeout 20 hvmemu-ctl --domid "$DOMID" "$@" >>"$OUT/ctl.log" 2>&1 ||
+        dom0_fail "hvmemu-ctl $*: $(tail -1 "$OUT/ctl.log")"
+}
+
+dom0_drive() {
+    local t first=$DOMID
+    lab_wait_guest_start || return
+    lab_wait_serial '^LAB-MARK: change-disc' "$GUEST_TIMEOUT" ||
+        { dom0_fail "the guest never got to the disc change"; return; }
+    dom0_ctl eject hdc
+    dom0_ctl insert hdc "$WORK/cd2.iso"
+    lab_wait_serial '^LAB-MARK: workload-running' 300 ||
+        { dom0_fail "the guest's workload never ran"; return; }
+    sleep 2
+    t=$(now)
+    if ! timeout 900 hvmemu-xl save "$GUEST_NAME" "$WORK/guest.save" >"$OUT/save.log" 2>&1; then
+        dom0_fail "hvmemu-xl save: $(tail -3 "$OUT/save.log" | tr '\n' ' ')"
+        return
+    fi
+    dom0_note "saved in $(since "$t") s: $(grep -a 'saving to' "$OUT/save.log" | sed 's/.*(\(.*\))$/\1/'), memory $(du -m "$WORK/guest.save" | cut -f1) MiB, devices $(stat -c %s "$WORK/guest.save.hvmemu") bytes"
+    hvmemu-ctl state-info "$WORK/guest.save.hvmemu" >"$OUT/state-info.txt" 2>&1 ||
+        dom0_fail "state-info: $(tail -1 "$OUT/state-info.txt")"
+    # The first supervisor ends with its domain; hvmemu exited 0 before it.
+    lab_hvmemu_wait_exit 60 || { dom0_fail "the first supervisor still runs after the save"; return; }
+    [[ $HV_STATUS == 0 ]] || dom0_fail "the first supervisor exited $HV_STATUS"
+    mv "$SERIAL" "$OUT/guest-serial-before-save.log"
+    printf 'RESTORED' | dd of="$WORK/disk.img" bs=512 seek=$MARK_LBA conv=notrunc,sync 2>/dev/null
+    t=$(now)
+    launcher_start "$OUT/hvmemu-restore.log" restore -F "$OUT/guest.cfg" "$WORK/guest.save" || return
+    [[ $DOMID != "$first" ]] || dom0_fail "restored into the same domid $DOMID"
+    dom0_note "restored in $(since "$t") s: domain $first -> $DOMID"
+    LAB_SEEN=0
+    lab_wait_serial '^GUEST: done' "$GUEST_TIMEOUT" ||
+        dom0_fail "no 'GUEST: done' after the restore"
+}
+
+dom0_check() {
+    grep -aq 'piix-ide.0' "$OUT/state-info.txt" || dom0_fail "state-info lacks piix-ide.0"
+    grep -aq 'device state restored from' "$OUT/hvmemu-restore.log" ||
+        dom0_fail "the second hvmemu did not start from the saved state"
+    grep -aq 'disc inserted: .*cd2.iso' "$OUT/hvmemu-restore.log" ||
+        dom0_fail "the restored hvmemu did not load the swapped disc"
+    cat "$OUT/hvmemu-restore.log" >>"$OUT/hvmemu.log"
+}
