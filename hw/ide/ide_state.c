@@ -154,6 +154,12 @@ static bool load_atapi(ide_drive *d, hv_state_in *in, GError **err)
     /* After the medium: inserting it raised its own attention. */
     d->unit_attention = ua;
     d->media_event = ev;
+    /* The DRQ block's end only counts while one is being read (a DMA
+     * reply leaves the last PIO block's behind). */
+    if (d->xfer != IDE_XFER_ATAPI_IN) {
+        d->atapi_chunk = MIN(d->atapi_chunk, d->atapi_len);
+        d->atapi_pos = MIN(d->atapi_pos, d->atapi_chunk);
+    }
     if (!hv_state_check(in, d->atapi_len <= IDE_DMA_BYTES &&
                         d->atapi_chunk <= d->atapi_len &&
                         d->atapi_pos <= d->atapi_chunk &&
@@ -185,13 +191,19 @@ static bool check_cmd(ide_drive *d, hv_state_in *in, GError **err)
            hv_state_check(in, d->block <= IDE_MAX_MULT &&
                           d->blk_sectors <= IDE_DMA_CHUNK &&
                           d->pio_end <= IDE_PIO_BYTES &&
-                          d->pio_pos <= d->pio_end &&
                           d->mult <= IDE_MAX_MULT, err, "PIO block") &&
+           /* The PIO cursor counts in a PIO transfer, and for the bytes
+            * of a command packet; elsewhere it is left over. */
+           hv_state_check(in, pio ? d->pio_pos <= d->pio_end
+                          : d->xfer != IDE_XFER_ATAPI_CDB ||
+                            d->pio_pos <= sizeof(d->cdb),
+                          err, "PIO position") &&
            /* The block in the buffer is part of what remains: finishing
             * it never steps past the command (or the disk). */
-           hv_state_check(in, !pio || (d->block > 0 &&
-                                       d->blk_sectors <= d->block &&
-                                       d->blk_sectors <= d->remaining),
+           hv_state_check(in, !pio || (d->blk_sectors <= d->remaining &&
+                                       (d->remaining == 0 ||
+                                        (d->block > 0 &&
+                                         d->blk_sectors <= d->block))),
                           err, "PIO block size") &&
            hv_state_check(in, !rw || (d->lba <= d->nsectors &&
                                       d->remaining <= d->nsectors - d->lba),

@@ -32,7 +32,9 @@
  *   RESET                               hv_ctx_reset
  *
  * Invariants (on top of fz_host's: RAM bounds, bounded work per op, ISA
- * IRQ edges): disk images never change size (no write beyond the disk),
+ * IRQ edges): the device state saved after an input loads into a fresh
+ * twin (every 4th input; FUZZ_STATE_EVERY=1: all), disk images never
+ * change size (no write beyond the disk),
  * the CD image is never written, Alternate Status never shows BSY and DRQ
  * together (ATA-7 §7.15: DRQ is only valid with BSY clear).
  */
@@ -426,14 +428,69 @@ static bool ide_reusable(fide *f)
            hv_unplug_lookup(f->ctx, "hdc", &info) && info.blk;
 }
 
+static bool twin_excuse(void *opaque, const hv_blk *b, char **why)
+{
+    return true;    /* the source still holds the images' locks */
+}
+
+/* Every state hvmemu saves must load (docs/save-restore.md): whatever
+ * the input left, when nothing is in flight, into a freshly built twin
+ * on the same images. A refusal here is a finding (the loader's checks
+ * are stricter than what the device really does). */
+static void state_roundtrip(fide *f)
+{
+    g_autoptr(GBytes) st = NULL;
+    GError *err = NULL;
+    fz_host host;
+    hv_loop *loop;
+    hv_ctx *ctx;
+    hv_opts *o;
+    g_autofree char *d0 = NULL, *d1 = NULL, *d2 = NULL;
+
+    if (hv_ctx_state_busy(f->ctx)) {
+        return;
+    }
+    st = hv_ctx_save_state(f->ctx, &err);
+    FZ_CHECK(st, "save: %s", err ? err->message : "?");
+    fz_host_init(&host, IDE_RAM, IDE_MAX_CALLS, IDE_MAX_BYTES);
+    loop = hv_loop_new();
+    ctx = hv_ctx_new(fz_host_ops(), &host, loop);
+    hv_ctx_set_lock_excuse(ctx, twin_excuse, NULL);
+    o = hv_opts_parse("addr=00:01.1", &err);
+    d0 = g_strdup_printf("format=raw,vdev=hda,access=rw,target=%s",
+                         img_path[0]);
+    d1 = g_strdup_printf("format=raw,vdev=hdb,access=rw,"
+                         "x-inject-eio=8+8,target=%s", img_path[1]);
+    d2 = g_strdup_printf("format=raw,vdev=hdc,access=ro,devtype=cdrom,"
+                         "target=%s", img_path[2]);
+    hv_opts_set(o, "disk0", d0);
+    hv_opts_set(o, "disk1", d1);
+    hv_opts_set(o, "disk2", d2);
+    FZ_CHECK(hv_device_create_opts(ctx, &ide_piix_class, o, &err),
+             "twin: %s", err ? err->message : "?");
+    hv_opts_free(o);
+    FZ_CHECK(hv_ctx_load_state(ctx, g_bytes_get_data(st, NULL),
+                               g_bytes_get_size(st), &err),
+             "a saved state does not load: %s", err ? err->message : "?");
+    hv_ctx_free(ctx);
+    hv_loop_free(loop);
+    fz_host_fini(&host);
+}
+
 /* After an input: settled and clean for the next one, or torn down. */
 static void ide_end_input(fide *f)
 {
+    static unsigned inputs;
+
     /* First the completions of what is in flight reach the live commands
      * (up to 1 ms; a command waiting for the guest is ended by reset). */
     fz_host_op_begin(&f->host);
     ide_drain(f, 40, false);
     fz_host_op_end(&f->host, "final wait");
+    /* Every 4th input (a twin costs a machine build). */
+    if (++inputs % 4 == 0 || getenv("FUZZ_STATE_EVERY")) {
+        state_roundtrip(f);
+    }
     if (!ide_reusable(f)) {
         if (getenv("FUZZ_VERBOSE")) {
             fprintf(stderr, "fuzz-ide: new machine for the next input\n");
