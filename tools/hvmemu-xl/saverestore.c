@@ -7,9 +7,7 @@
  *
  *   save:    a guest with PV drivers suspends itself (its devices
  *            quiesced first): xl save -p, then the device state, then xl
- *            destroy. Without PV drivers xl would stop it anywhere, with
- *            disk requests in flight: xl pause, the device state (hvmemu
- *            waits for the requests), then xl save.
+ *            destroy. A guest without them is refused (see hvxl_save).
  *   migrate: hvmemu-ctl save-state at-exit is waiting while xl migrate
  *            runs (the guest keeps running and hvmemu marks every page
  *            its DMA writes dirty); once xl has the guest suspended on
@@ -72,6 +70,26 @@ static bool guest_suspends_itself(uint32_t domid)
     return cb != 0;
 }
 
+/* Only a guest that suspends itself can be saved or migrated: xl would
+ * stop another wherever it is (xc_domain_shutdown), possibly with disk
+ * requests in flight whose DMA then lands after xl copied the page.
+ * Pausing it first does not help: a vCPU paused while it waits for an
+ * I/O response defers the shutdown until it runs again, and xl's suspend
+ * times out (seen in the lab). Refused, rather than a guest that comes
+ * back corrupt. */
+static bool suspends_itself(uint32_t domid, const char *name,
+                            const char *what)
+{
+    if (guest_suspends_itself(domid)) {
+        return true;
+    }
+    fprintf(stderr, "hvmemu-xl: %s has no PV drivers (no event channel "
+            "upcall): xl would stop it in the middle of its disk I/O; not "
+            "%s. Boot it with its PV drivers (Linux: not xen_nopv), or "
+            "shut it down.\n", name, what);
+    return false;
+}
+
 /* hvmemu-ctl --domid N save-state FILE [at-exit]: spawned, its pid. */
 static GPid ctl_save_spawn(uint32_t domid, const char *file, bool at_exit,
                            GError **err)
@@ -119,22 +137,25 @@ int hvxl_save(const hvxl_opts *o, const char *name, const char *file)
     g_autofree char *state = hvxl_state_path(file);
     g_autofree char *id = NULL;
     uint32_t domid = domid_of(o, name);
-    bool coop;
 
     if (!domid) {
         fprintf(stderr, "hvmemu-xl: no running guest '%s'\n", name);
         return 1;
     }
     id = g_strdup_printf("%u", domid);
-    coop = guest_suspends_itself(domid);
-    printf("hvmemu-xl: %s (domain %u): saving to %s and %s (%s)\n", name,
-           domid, file, state, coop ? "the guest suspends itself"
-                                    : "no PV drivers: paused first");
-    if (coop) {
+    if (!suspends_itself(domid, name, "saved")) {
+        return 1;
+    }
+    printf("hvmemu-xl: %s (domain %u): saving to %s and %s (the guest "
+           "suspends itself)\n", name, domid, file, state);
+    fflush(stdout);
+    {
         const char *save[] = { "save", "-p", id, file, NULL };
         const char *unpause[] = { "unpause", id, NULL };
         const char *destroy[] = { "destroy", id, NULL };
 
+        /* -p: after xl wrote the memory the domain stays, paused, and
+         * its devices quiet (the guest froze them before suspending). */
         if (!hvxl_xl(o, 900, NULL, save)) {
             return 1;       /* xl resumed the guest itself */
         }
@@ -145,20 +166,6 @@ int hvxl_save(const hvxl_opts *o, const char *name, const char *file)
             return 1;
         }
         return hvxl_xl(o, 60, NULL, destroy) ? 0 : 1;
-    } else {
-        const char *pause[] = { "pause", id, NULL };
-        const char *unpause[] = { "unpause", id, NULL };
-        const char *save[] = { "save", id, file, NULL };
-
-        if (!hvxl_xl(o, 60, NULL, pause)) {
-            return 1;
-        }
-        if (!ctl_save(domid, state) || !hvxl_xl(o, 900, NULL, save)) {
-            fprintf(stderr, "hvmemu-xl: not saved: %s continues\n", name);
-            hvxl_xl(o, 60, NULL, unpause);
-            return 1;
-        }
-        return 0;
     }
 }
 
@@ -181,6 +188,9 @@ int hvxl_migrate(const hvxl_opts *o, const hvxl_cfg *c, const char *host,
 
     if (!domid) {
         fprintf(stderr, "hvmemu-xl: no running guest '%s'\n", c->name);
+        return 1;
+    }
+    if (!suspends_itself(domid, c->name, "migrated")) {
         return 1;
     }
     if (!ssh && !is_local(host)) {

@@ -9,7 +9,8 @@
 /* hvmemu's device state beside xl's save file: FILE.hvmemu. */
 char *hvxl_state_path(const char *save_file);
 /* xl's save of @name into @file plus the device state; 0 on success (the
- * domain is then gone), 1 when it was not saved (the guest continues). */
+ * domain is then gone), 1 when it was not saved (the guest continues).
+ * Only for guests that suspend themselves (PV drivers). */
 int hvxl_save(const hvxl_opts *o, const char *name, const char *file);
 /* xl migrate of @c's guest to @host (localhost, or through @ssh); the
  * device state in @state once the source is gone. 0: the guest waits

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 # save-restore: `hvmemu-xl save` and `hvmemu-xl restore` of a guest on
-# hvmemu's IDE disk and CD-ROM, in the middle of its disk workload
-# (issue 14; docs/save-restore.md).
+# hvmemu's IDE disk and CD-ROM, in the middle of its disk workload, then
+# `hvmemu-xl migrate` of the restored guest to localhost, live (issue 14;
+# docs/save-restore.md). One boot for both: a guest boot is half of a
+# scenario's time in the lab.
 #  - the guest writes region A, reads the first disc, then loops: write a
 #    new pattern to region B, read it back (direct I/O), until it sees
 #    dom0's "restored" marker on its disk; the save falls inside a round
@@ -15,6 +17,14 @@
 #  - after: every round verified, region A intact, the new disc read
 #    byte-exact. The guest's checks are printed after the restore (QEMU
 #    truncates the serial log when it reopens it).
+#  - migration: while xl copies memory the guest reads
+#    region A through the page cache round after round (each drops it:
+#    hvmemu's DMA writes guest pages throughout the copy, and marks them
+#    dirty) and writes+verifies region B; on the new side (dom0's MIGRATED
+#    marker) it checks the pages its last read left in the cache WITHOUT
+#    reading the disk again — a DMA write the copy missed is a stale page
+#    — then every round's verdict. The old hvmemu hands its state over at
+#    exit, the new one starts from it.
 LAB_ORDER=44
 GUEST_MEMORY=128
 GUEST_TIMEOUT=600
@@ -25,6 +35,7 @@ CD2_MB=3
 MARK_LBA=100              # dom0 writes RESTORED here
 A_FIRST=2048 A_COUNT=4096 B_FIRST=8192 B_COUNT=2048
 XL_EXTRA="hvmemu_disk=['file:$WORK/disk.img,hda,w','file:$WORK/cd1.iso,hdc:cdrom,r']"
+
 
 dom0_prepare() {
     truncate -s 16M "$WORK/disk.img" &&
@@ -66,6 +77,31 @@ guest_main() {
     lab_drop_caches
     check disc2-read labtool pattern-check $cd 52 0 $((CD2_MB * 2048)) direct
     expect_eq disc2-size "$(cat /sys/block/${cd#/dev/}/size)" $((CD2_MB * 2048))
+    guest_migrate
+}
+
+guest_migrate() {
+    rounds=0 bad=0 rbad=0
+    t0=$(cut -d. -f1 /proc/uptime)
+    mark "migrate-now"
+    while [ "$(marker)" != MIGRATED ]; do
+        rounds=$((rounds + 1))
+        lab_drop_caches
+        labtool pattern-check $dev 61 $A_FIRST $A_COUNT >/tmp/r.out 2>&1 ||
+            { rbad=$((rbad + 1)); cat /tmp/r.out; }
+        labtool pattern-write $dev $((200 + rounds)) $B_FIRST $B_COUNT direct >/dev/null 2>&1 &&
+            labtool pattern-check $dev $((200 + rounds)) $B_FIRST $B_COUNT direct >/tmp/b.out 2>&1 ||
+            { bad=$((bad + 1)); cat /tmp/b.out; }
+        [ $(($(cut -d. -f1 /proc/uptime) - t0)) -gt 500 ] && break
+    done
+    expect_eq migrated-marker "$(marker)" MIGRATED
+    # From the page cache the last round filled: no disk read now.
+    check page-cache-after-migration labtool pattern-check $dev 61 $A_FIRST $A_COUNT
+    pass migrate-rounds "$rounds rounds across the migration, $rbad bad reads, $bad bad writes"
+    expect_eq migrate-read-rounds-bad "$rbad" 0
+    expect_eq migrate-write-rounds-bad "$bad" 0
+    check region-b-last labtool pattern-check $dev $((200 + rounds)) $B_FIRST $B_COUNT direct
+    expect_eq model-migrated "$(sed 's/ *$//' /sys/block/${dev#/dev/}/device/model)" "HVMEMU HARDDISK"
 }
 
 # poll_until NAME SECS CMD...: CMD must succeed within SECS.
@@ -136,7 +172,7 @@ dom0_drive() {
         dom0_fail "hvmemu-xl save: $(tail -3 "$OUT/save.log" | tr '\n' ' ')"
         return
     fi
-    dom0_note "saved in $(since "$t") s: $(grep -a 'saving to' "$OUT/save.log" | sed 's/.*(\(.*\))$/\1/'), memory $(du -m "$WORK/guest.save" | cut -f1) MiB, devices $(stat -c %s "$WORK/guest.save.hvmemu") bytes"
+    dom0_note "saved in $(since "$t") s: memory $(du -m "$WORK/guest.save" | cut -f1) MiB, devices $(stat -c %s "$WORK/guest.save.hvmemu") bytes"
     hvmemu-ctl state-info "$WORK/guest.save.hvmemu" >"$OUT/state-info.txt" 2>&1 ||
         dom0_fail "state-info: $(tail -1 "$OUT/state-info.txt")"
     # The first supervisor ends with its domain; hvmemu exited 0 before it.
@@ -149,15 +185,39 @@ dom0_drive() {
     [[ $DOMID != "$first" ]] || dom0_fail "restored into the same domid $DOMID"
     dom0_note "restored in $(since "$t") s: domain $first -> $DOMID"
     LAB_SEEN=0
+    dom0_migrate || return
     lab_wait_serial '^GUEST: done' "$GUEST_TIMEOUT" ||
         dom0_fail "no 'GUEST: done' after the restore"
 }
 
+# The restored guest, live to localhost: the restore's supervisor ends
+# with the old domain, hvmemu-xl migrate supervises the new one.
+dom0_migrate() {
+    local t old=$DOMID old_pid=$HV_PID
+    lab_wait_serial '^LAB-MARK: migrate-now' "$GUEST_TIMEOUT" ||
+        { dom0_fail "the guest never got to the migration"; return 1; }
+    sleep 3
+    t=$(now)
+    launcher_start "$OUT/hvmemu-migrate.log" migrate -F "$OUT/guest.cfg" localhost || return 1
+    [[ $DOMID != "$old" ]] || dom0_fail "migrated into the same domid $DOMID"
+    dom0_note "migrated live in $(since "$t") s: domain $old -> $DOMID"
+    if wait "$old_pid"; then :; else dom0_fail "the restore's supervisor exited $?"; fi
+    grep -aq 'device state sent at exit$' "$OUT/hvmemu-restore.log" ||
+        dom0_fail "the old hvmemu did not hand its state over at exit"
+    printf 'MIGRATED' | dd of="$WORK/disk.img" bs=512 seek=$MARK_LBA conv=notrunc,sync 2>/dev/null
+}
+
 dom0_check() {
     grep -aq 'piix-ide.0' "$OUT/state-info.txt" || dom0_fail "state-info lacks piix-ide.0"
+    # The UNIT ATTENTION saved with the swapped disc, given after the restore.
+    grep -aqE 'ide1.0: ATAPI [0-9a-f]+h: sense 6h/28h' "$OUT/hvmemu-restore.log" ||
+        dom0_fail "no UNIT ATTENTION (6h/28h) for the swapped disc after the restore"
     grep -aq 'device state restored from' "$OUT/hvmemu-restore.log" ||
         dom0_fail "the second hvmemu did not start from the saved state"
     grep -aq 'disc inserted: .*cd2.iso' "$OUT/hvmemu-restore.log" ||
         dom0_fail "the restored hvmemu did not load the swapped disc"
     cat "$OUT/hvmemu-restore.log" >>"$OUT/hvmemu.log"
+    grep -aq 'device state restored from' "$OUT/hvmemu-migrate.log" ||
+        dom0_fail "the migrated hvmemu did not start from the handed-over state"
+    cat "$OUT/hvmemu-migrate.log" >>"$OUT/hvmemu.log"
 }
