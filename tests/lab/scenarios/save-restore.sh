@@ -188,6 +188,11 @@ dom0_drive() {
     dom0_migrate || return
     lab_wait_serial '^GUEST: done' "$GUEST_TIMEOUT" ||
         dom0_fail "no 'GUEST: done' after the restore"
+    # QEMU truncates the serial log each time it opens it (restore,
+    # migration): the verdict counts the checks of every part.
+    cat "$OUT/guest-serial-before-save.log" "$OUT/guest-serial-before-migrate.log" \
+        "$SERIAL" >"$OUT/guest-serial-all.log"
+    SERIAL=$OUT/guest-serial-all.log
 }
 
 # The restored guest, live to localhost: the restore's supervisor ends
@@ -196,6 +201,7 @@ dom0_migrate() {
     local t old=$DOMID old_pid=$HV_PID
     lab_wait_serial '^LAB-MARK: migrate-now' "$GUEST_TIMEOUT" ||
         { dom0_fail "the guest never got to the migration"; return 1; }
+    cp "$SERIAL" "$OUT/guest-serial-before-migrate.log"   # the restore's checks
     sleep 3
     t=$(now)
     launcher_start "$OUT/hvmemu-migrate.log" migrate -F "$OUT/guest.cfg" localhost || return 1
