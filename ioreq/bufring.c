@@ -100,6 +100,11 @@ unsigned ioreq_bufring_drain(buffered_iopage_t *pg, const ioreq_env *env,
     ioreq_t req;
     ioreq_status st;
 
+    /* The common case, on every wake-up: nothing buffered. */
+    if (ioreq_ptr_load(&pg->read_pointer) ==
+        ioreq_ptr_load(&pg->write_pointer)) {
+        return 0;
+    }
     while (done < budget && ioreq_ptrs_snapshot(pg, &rd, &wr) && rd != wr) {
         avail = wr - rd;
         if (avail > IOREQ_BUFFER_SLOT_NUM) {

@@ -297,10 +297,36 @@ static void ioreq_log_bad(const ioreq_t *req, ioreq_status st)
                    req->count, req->data_is_ptr, req->df, req->addr);
 }
 
+/* The common request: one port/MMIO/config access of a value, no string
+ * and no repeat. Same checks and result as the general walk. */
+static inline bool ioreq_simple(const ioreq_env *env, const ioreq_t *req)
+{
+    return req->count == 1 && !req->data_is_ptr && env->ctx &&
+           (req->type == IOREQ_TYPE_PIO || req->type == IOREQ_TYPE_COPY ||
+            req->type == IOREQ_TYPE_PCI_CONFIG) &&
+           (req->size == 1 || req->size == 2 || req->size == 4 ||
+            (req->size == 8 && req->type == IOREQ_TYPE_COPY));
+}
+
 ioreq_status ioreq_perform(const ioreq_env *env, ioreq_t *req)
 {
     ioreq_status st;
 
+    if (G_LIKELY(ioreq_simple(env, req))) {
+        hv_space space = req->type == IOREQ_TYPE_PIO    ? HV_SPACE_PIO
+                         : req->type == IOREQ_TYPE_COPY ? HV_SPACE_MMIO
+                                                        : HV_SPACE_PCI;
+        uint64_t mask = ioreq_size_mask(req->size);
+
+        if (req->dir == IOREQ_READ) {
+            req->data = hv_dispatch_read(env->ctx, space, req->addr,
+                                         req->size) & mask;
+        } else {
+            hv_dispatch_write(env->ctx, space, req->addr, req->size,
+                              req->data & mask);
+        }
+        return IOREQ_DONE;
+    }
     switch (req->type) {
     case IOREQ_TYPE_PIO:
     case IOREQ_TYPE_COPY:

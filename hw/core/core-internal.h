@@ -32,6 +32,7 @@ struct hv_ctx {
     hv_loop *loop;
     GPtrArray *regions[HV_SPACE_COUNT];  /* every region, owned */
     GPtrArray *active[HV_SPACE_COUNT];   /* enabled ones, sorted by base */
+    hv_region *last_hit[HV_SPACE_COUNT]; /* active_find's cache (region.c) */
     GPtrArray *devices;                  /* hv_device *, creation order */
     GPtrArray *isa_sources[16];          /* who asserts each ISA line */
     GHashTable *unclaimed_logged;        /* (space, addr) already logged */

@@ -106,7 +106,9 @@ int hv_loop_run_once(hv_loop *loop, int timeout_ms)
             ran++;
         }
     }
-    g_ptr_array_set_size(loop->graveyard, 0);
+    if (loop->graveyard->len) {
+        g_ptr_array_set_size(loop->graveyard, 0);
+    }
     return ran;
 }
 

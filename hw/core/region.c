@@ -56,14 +56,24 @@ static guint active_lower_bound(GPtrArray *act, uint64_t addr)
     return lo;
 }
 
+/* The region holding @addr. A guest driver hits the same register block
+ * again and again: the last hit is checked before the binary search (the
+ * cache is dropped whenever the active set changes). */
 static hv_region *active_find(hv_ctx *ctx, hv_space space, uint64_t addr)
 {
-    GPtrArray *act = ctx->active[space];
-    guint i = active_lower_bound(act, addr);
+    hv_region *r = ctx->last_hit[space];
+    GPtrArray *act;
+    guint i;
 
+    if (r && addr >= r->base && addr - r->base < r->len) {
+        return r;
+    }
+    act = ctx->active[space];
+    i = active_lower_bound(act, addr);
     if (i < act->len) {
-        hv_region *r = g_ptr_array_index(act, i);
+        r = g_ptr_array_index(act, i);
         if (addr >= r->base) {
+            ctx->last_hit[space] = r;
             return r;
         }
     }
@@ -92,6 +102,7 @@ static void active_insert(hv_region *r)
     GPtrArray *act = r->ctx->active[r->space];
     guint i = active_lower_bound(act, r->base);
 
+    r->ctx->last_hit[r->space] = NULL;
     g_ptr_array_insert(act, (gint)i, r);
 }
 
@@ -149,6 +160,7 @@ static void region_disable(hv_region *r)
     if (!r->enabled) {
         return;
     }
+    r->ctx->last_hit[r->space] = NULL;
     g_ptr_array_remove(r->ctx->active[r->space], r);
     host_map(r, false);
     r->enabled = false;
