@@ -376,20 +376,13 @@ static void ide_settle(fide *f, bool full)
              !f->host.isa_level[IDE_SEC_IRQ], "IRQ 14/15 high after reset");
 }
 
-static void ide_build(fide *f)
+/* The controller with its three drives on @ctx. */
+static void ide_add_controller(hv_ctx *ctx)
 {
     GError *err = NULL;
     hv_opts *o = hv_opts_parse("addr=00:01.1", &err);
     g_autofree char *d0 = NULL, *d1 = NULL, *d2 = NULL;
 
-    if (!hd_pattern) {
-        images_create();
-    }
-    fz_host_init(&f->host, IDE_RAM, IDE_MAX_CALLS, IDE_MAX_BYTES);
-    f->loop = hv_loop_new();
-    f->ctx = hv_ctx_new(fz_host_ops(), &f->host, f->loop);
-    f->tick = hv_timer_new(f->loop, tick_cb, f);
-    FZ_CHECK(f->tick, "timer");
     d0 = g_strdup_printf("format=raw,vdev=hda,access=rw,target=%s",
                          img_path[0]);
     d1 = g_strdup_printf("format=raw,vdev=hdb,access=rw,"
@@ -399,9 +392,22 @@ static void ide_build(fide *f)
     hv_opts_set(o, "disk0", d0);
     hv_opts_set(o, "disk1", d1);
     hv_opts_set(o, "disk2", d2);
-    FZ_CHECK(hv_device_create_opts(f->ctx, &ide_piix_class, o, &err),
+    FZ_CHECK(hv_device_create_opts(ctx, &ide_piix_class, o, &err),
              "create: %s", err ? err->message : "?");
     hv_opts_free(o);
+}
+
+static void ide_build(fide *f)
+{
+    if (!hd_pattern) {
+        images_create();
+    }
+    fz_host_init(&f->host, IDE_RAM, IDE_MAX_CALLS, IDE_MAX_BYTES);
+    f->loop = hv_loop_new();
+    f->ctx = hv_ctx_new(fz_host_ops(), &f->host, f->loop);
+    f->tick = hv_timer_new(f->loop, tick_cb, f);
+    FZ_CHECK(f->tick, "timer");
+    ide_add_controller(f->ctx);
     ide_settle(f, true);
     ide_settle(f, false);
     f->claims = fz_host_claims(&f->host);
@@ -444,8 +450,6 @@ static void state_roundtrip(fide *f)
     fz_host host;
     hv_loop *loop;
     hv_ctx *ctx;
-    hv_opts *o;
-    g_autofree char *d0 = NULL, *d1 = NULL, *d2 = NULL;
 
     if (hv_ctx_state_busy(f->ctx)) {
         return;
@@ -456,19 +460,7 @@ static void state_roundtrip(fide *f)
     loop = hv_loop_new();
     ctx = hv_ctx_new(fz_host_ops(), &host, loop);
     hv_ctx_set_lock_excuse(ctx, twin_excuse, NULL);
-    o = hv_opts_parse("addr=00:01.1", &err);
-    d0 = g_strdup_printf("format=raw,vdev=hda,access=rw,target=%s",
-                         img_path[0]);
-    d1 = g_strdup_printf("format=raw,vdev=hdb,access=rw,"
-                         "x-inject-eio=8+8,target=%s", img_path[1]);
-    d2 = g_strdup_printf("format=raw,vdev=hdc,access=ro,devtype=cdrom,"
-                         "target=%s", img_path[2]);
-    hv_opts_set(o, "disk0", d0);
-    hv_opts_set(o, "disk1", d1);
-    hv_opts_set(o, "disk2", d2);
-    FZ_CHECK(hv_device_create_opts(ctx, &ide_piix_class, o, &err),
-             "twin: %s", err ? err->message : "?");
-    hv_opts_free(o);
+    ide_add_controller(ctx);
     FZ_CHECK(hv_ctx_load_state(ctx, g_bytes_get_data(st, NULL),
                                g_bytes_get_size(st), &err),
              "a saved state does not load: %s", err ? err->message : "?");

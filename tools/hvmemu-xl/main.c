@@ -165,59 +165,41 @@ static bool parse_sup(const char *cmd, int argc, char **argv, int nargs,
     return true;
 }
 
-static int cmd_create(int argc, char **argv)
+/*
+ * create GUEST.cfg:           xl create -p, hvmemu, unpause, supervise
+ * restore GUEST.cfg FILE:     xl restore -p FILE, hvmemu --restore
+ *                             FILE.hvmemu, unpause, supervise
+ * adopt GUEST.cfg STATEFILE:  the domain waits paused (migrated in):
+ *                             hvmemu --restore STATEFILE, unpause, ...
+ */
+static int cmd_supervised(hvxl_first first, int argc, char **argv)
 {
-    sup_args a = { 0 };
-    hvxl_opts o = default_opts();
-    int rc;
-
-    if (!parse_sup("create", argc, argv, 0, "GUEST.cfg", &a)) {
-        return 2;
-    }
-    rc = supervise(a.c, &o, a.fg, a.log);
-    hvxl_cfg_free(a.c);
-    return rc;
-}
-
-/* restore GUEST.cfg FILE: xl restore -p FILE, hvmemu --restore FILE.hvmemu,
- * unpause, supervise. */
-static int cmd_restore(int argc, char **argv)
-{
+    static const char *const names[] = { "create", "restore", "adopt" };
+    static const char *const usage_args[] = {
+        "GUEST.cfg", "GUEST.cfg FILE", "GUEST.cfg STATEFILE" };
     sup_args a = { 0 };
     hvxl_opts o = default_opts();
     g_autofree char *state = NULL;
     int rc;
 
-    if (!parse_sup("restore", argc, argv, 1, "GUEST.cfg FILE", &a)) {
+    if (!parse_sup(names[first], argc, argv, first == HVXL_FIRST_CREATE ? 0
+                                                                       : 1,
+                   usage_args[first], &a)) {
         return 2;
     }
-    state = hvxl_state_path(a.rest[0]);
-    if (!g_file_test(state, G_FILE_TEST_IS_REGULAR)) {
-        fprintf(stderr, "hvmemu-xl: %s: no device state beside the save "
-                "file (hvmemu-xl save writes both)\n", state);
-        hvxl_cfg_free(a.c);
-        return 2;
+    o.first = first;
+    if (first == HVXL_FIRST_RESTORE) {
+        o.save_file = a.rest[0];
+        o.state_file = state = hvxl_state_path(a.rest[0]);
+        if (!g_file_test(state, G_FILE_TEST_IS_REGULAR)) {
+            fprintf(stderr, "hvmemu-xl: %s: no device state beside the "
+                    "save file (hvmemu-xl save writes both)\n", state);
+            hvxl_cfg_free(a.c);
+            return 2;
+        }
+    } else if (first == HVXL_FIRST_ADOPT) {
+        o.state_file = a.rest[0];
     }
-    o.first = HVXL_FIRST_RESTORE;
-    o.save_file = a.rest[0];
-    o.state_file = state;
-    rc = supervise(a.c, &o, a.fg, a.log);
-    hvxl_cfg_free(a.c);
-    return rc;
-}
-
-/* adopt GUEST.cfg STATEFILE: the guest waits paused (migrated in). */
-static int cmd_adopt(int argc, char **argv)
-{
-    sup_args a = { 0 };
-    hvxl_opts o = default_opts();
-    int rc;
-
-    if (!parse_sup("adopt", argc, argv, 1, "GUEST.cfg STATEFILE", &a)) {
-        return 2;
-    }
-    o.first = HVXL_FIRST_ADOPT;
-    o.state_file = a.rest[0];
     rc = supervise(a.c, &o, a.fg, a.log);
     hvxl_cfg_free(a.c);
     return rc;
@@ -329,19 +311,19 @@ int main(int argc, char **argv)
         return 2;
     }
     if (g_str_equal(argv[1], "create")) {
-        return cmd_create(argc - 1, argv + 1);
+        return cmd_supervised(HVXL_FIRST_CREATE, argc - 1, argv + 1);
     }
     if (g_str_equal(argv[1], "save")) {
         return cmd_save(argc - 1, argv + 1);
     }
     if (g_str_equal(argv[1], "restore")) {
-        return cmd_restore(argc - 1, argv + 1);
+        return cmd_supervised(HVXL_FIRST_RESTORE, argc - 1, argv + 1);
     }
     if (g_str_equal(argv[1], "migrate")) {
         return cmd_migrate(argc - 1, argv + 1);
     }
     if (g_str_equal(argv[1], "adopt")) {
-        return cmd_adopt(argc - 1, argv + 1);
+        return cmd_supervised(HVXL_FIRST_ADOPT, argc - 1, argv + 1);
     }
     if (g_str_equal(argv[1], "shutdown") || g_str_equal(argv[1], "destroy") ||
         g_str_equal(argv[1], "console") || g_str_equal(argv[1], "list")) {

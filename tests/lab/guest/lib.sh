@@ -135,6 +135,23 @@ expect_refused() {
     fi
 }
 
+# poll_until NAME SECS CMD...: CMD (a command or function, each bounded by
+# its own timeout) must succeed within SECS; PASS with how long it took.
+poll_until() {
+    _name=$1 _secs=$2
+    shift 2
+    _t0=$(cut -d. -f1 /proc/uptime)
+    while [ $(($(cut -d. -f1 /proc/uptime) - _t0)) -lt "$_secs" ]; do
+        if "$@" >/tmp/poll.out 2>&1; then
+            pass "$_name" "after $(($(cut -d. -f1 /proc/uptime) - _t0))s: $(cat /tmp/poll.out)"
+            return 0
+        fi
+        sleep 1
+    done
+    fail "$_name" "not within ${_secs}s: $(cat /tmp/poll.out)"
+    return 1
+}
+
 lab_drop_caches() {
     sync
     echo 3 >/proc/sys/vm/drop_caches

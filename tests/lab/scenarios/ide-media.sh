@@ -18,23 +18,6 @@ dom0_prepare() {
         dom0_pattern_image "$WORK/cd2.iso" $CD2_MB 52
 }
 
-# poll_until NAME SECS CMD...: CMD (a command or function, each bounded by
-# its own timeout) must succeed within SECS.
-poll_until() {
-    _name=$1 _secs=$2
-    shift 2
-    _t0=$(cut -d. -f1 /proc/uptime)
-    while [ $(($(cut -d. -f1 /proc/uptime) - _t0)) -lt "$_secs" ]; do
-        if "$@" >/tmp/poll.out 2>&1; then
-            pass "$_name" "after $(($(cut -d. -f1 /proc/uptime) - _t0))s: $(cat /tmp/poll.out)"
-            return 0
-        fi
-        sleep 1
-    done
-    fail "$_name" "not within ${_secs}s: $(cat /tmp/poll.out)"
-    return 1
-}
-
 no_medium() {
     ! timeout 15 labtool pattern-check "$1" 51 0 4 direct >/tmp/nm.out 2>&1 &&
         grep -q 'No medium found' /tmp/nm.out && cat /tmp/nm.out
