@@ -305,7 +305,10 @@ static inline bool ioreq_simple(const ioreq_env *env, const ioreq_t *req)
            (req->type == IOREQ_TYPE_PIO || req->type == IOREQ_TYPE_COPY ||
             req->type == IOREQ_TYPE_PCI_CONFIG) &&
            (req->size == 1 || req->size == 2 || req->size == 4 ||
-            (req->size == 8 && req->type == IOREQ_TYPE_COPY));
+            (req->size == 8 && req->type == IOREQ_TYPE_COPY)) &&
+           /* an MMIO access wrapping past 2^64 is the walk's to refuse */
+           (req->type != IOREQ_TYPE_COPY ||
+            req->addr + req->size - 1 >= req->addr);
 }
 
 ioreq_status ioreq_perform(const ioreq_env *env, ioreq_t *req)

@@ -286,6 +286,18 @@ static void test_mmio_range_wraps(fx *f, gconstpointer data)
     g_assert_cmpuint(fx_count(f), ==, 0);
 }
 
+/* One 8-byte MMIO read at 2^64 - 4: the single-value fast path refuses
+ * it like the walk (no access wrapping to address 0). */
+static void test_mmio_single_wraps(fx *f, gconstpointer data)
+{
+    ioreq_t r = fx_req(IOREQ_TYPE_COPY, IOREQ_READ, 0xfffffffffffffffcull,
+                       8, 0);
+
+    g_assert_cmpint(ioreq_perform(&f->env, &r), ==, IOREQ_BAD_COUNT);
+    g_assert_cmpuint(r.data, ==, ~0ull);
+    g_assert_cmpuint(fx_count(f), ==, 0);
+}
+
 /* ---- other types, malformed requests ---- */
 
 static void test_invalidate(fx *f, gconstpointer data)
@@ -369,6 +381,7 @@ int main(int argc, char **argv)
     FX_TEST("/ioreq/decode/mmio-movs-to-ram", test_mmio_movs_to_ram);
     FX_TEST("/ioreq/decode/mmio-stos", test_mmio_stos);
     FX_TEST("/ioreq/decode/mmio-range-wraps", test_mmio_range_wraps);
+    FX_TEST("/ioreq/decode/mmio-single-wraps", test_mmio_single_wraps);
     FX_TEST("/ioreq/decode/invalidate", test_invalidate);
     FX_TEST("/ioreq/decode/timeoffset", test_timeoffset);
     FX_TEST("/ioreq/decode/bad-size", test_bad_size);
