@@ -147,9 +147,11 @@ static bool load_atapi(ide_drive *d, hv_state_in *in, GError **err)
     uint8_t ev = hv_state_u8(in);
 
     path = hv_state_str(in, ATAPI_PATH_MAX);
-    if (in->short_read || !load_medium(d, path, err)) {
-        return !in->short_read ? false
-                               : hv_state_fail(in, err, "short ATAPI state");
+    if (in->short_read) {
+        return hv_state_fail(in, err, "short ATAPI state");
+    }
+    if (!load_medium(d, path, err)) {
+        return false;
     }
     /* After the medium: inserting it raised its own attention. */
     d->unit_attention = ua;

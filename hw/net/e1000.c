@@ -273,7 +273,7 @@ const hv_device_class e1000_class = {
     .create = e1000_create,
     .destroy = e1000_destroy,
     .state_version = 1,
-    .state_busy = e1000_state_busy,
+    /* no state_busy: frames move synchronously, nothing is in flight */
     .state_save = e1000_state_save,
     .state_load = e1000_state_load,
     .reset = e1000_reset,

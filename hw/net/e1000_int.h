@@ -116,7 +116,6 @@ extern const hv_region_ops e1000_mmio_ops;
 extern const hv_region_ops e1000_io_ops;
 
 /* e1000_state.c: save/restore (hvmemu/state.h) */
-unsigned e1000_state_busy(hv_device *dev);
 void e1000_state_save(hv_device *dev, hv_state_out *o);
 bool e1000_state_load(hv_device *dev, hv_state_in *in, GError **err);
 /* e1000_mmio.c: every register through the mask a guest write has. */

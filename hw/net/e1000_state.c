@@ -43,11 +43,6 @@ static void load_ctx(e1000_tx_ctx *c, hv_state_in *in)
     c->mss = hv_state_u16(in);
 }
 
-unsigned e1000_state_busy(hv_device *dev)
-{
-    return 0;       /* frames move synchronously: never anything in flight */
-}
-
 void e1000_state_save(hv_device *dev, hv_state_out *o)
 {
     e1000 *s = (e1000 *)dev;
