@@ -31,6 +31,18 @@ typedef void (*ioreq_bufring_cb)(void *opaque, const ioreq_t *req,
 bool ioreq_bufring_pending(const buffered_iopage_t *pg);
 
 /*
+ * Nothing posted: the answer on almost every wake-up, so it is two loads
+ * inline rather than a call. Xen's rebase subtracts the same multiple of
+ * the ring size from both pointers at once; read across it, the pointers
+ * differ, and the drain's consistent snapshot then finds the ring empty.
+ */
+static inline bool ioreq_bufring_empty(const buffered_iopage_t *pg)
+{
+    return __atomic_load_n(&pg->read_pointer, __ATOMIC_ACQUIRE) ==
+           __atomic_load_n(&pg->write_pointer, __ATOMIC_ACQUIRE);
+}
+
+/*
  * Perform up to @budget posted entries (the budget keeps a flooding guest
  * from starving the other vCPUs and fds) and advance read_pointer past
  * them. Malformed entries are logged and skipped. Returns the number of

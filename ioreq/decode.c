@@ -21,6 +21,7 @@
 #include <glib.h>
 
 #include "hvmemu/region.h"
+#include "hw/core/core-internal.h"
 #include "ioreq/decode.h"
 
 /* Bounce buffer kept on the stack for the common sizes (one page). */
@@ -297,39 +298,38 @@ static void ioreq_log_bad(const ioreq_t *req, ioreq_status st)
                    req->count, req->data_is_ptr, req->df, req->addr);
 }
 
+/* The access types number the spaces alike, so the type is the space. */
+G_STATIC_ASSERT(IOREQ_TYPE_PIO == HV_SPACE_PIO &&
+                IOREQ_TYPE_COPY == HV_SPACE_MMIO &&
+                IOREQ_TYPE_PCI_CONFIG == HV_SPACE_PCI);
+
+/* Access sizes each access type may have (bit 1 << size): only memory
+ * accesses can be 64-bit wide (ioreq_size_ok). */
+static const uint16_t ioreq_simple_sizes[3] = {
+    [IOREQ_TYPE_PIO] = 1u << 1 | 1u << 2 | 1u << 4,
+    [IOREQ_TYPE_COPY] = 1u << 1 | 1u << 2 | 1u << 4 | 1u << 8,
+    [IOREQ_TYPE_PCI_CONFIG] = 1u << 1 | 1u << 2 | 1u << 4,
+};
+
 /* The common request: one port/MMIO/config access of a value, no string
  * and no repeat. Same checks and result as the general walk. */
 static inline bool ioreq_simple(const ioreq_env *env, const ioreq_t *req)
 {
     return req->count == 1 && !req->data_is_ptr && env->ctx &&
-           (req->type == IOREQ_TYPE_PIO || req->type == IOREQ_TYPE_COPY ||
-            req->type == IOREQ_TYPE_PCI_CONFIG) &&
-           (req->size == 1 || req->size == 2 || req->size == 4 ||
-            (req->size == 8 && req->type == IOREQ_TYPE_COPY)) &&
+           req->type < 3 && req->size <= 8 &&
+           (ioreq_simple_sizes[req->type] >> req->size & 1) &&
            /* an MMIO access wrapping past 2^64 is the walk's to refuse */
            (req->type != IOREQ_TYPE_COPY ||
             req->addr + req->size - 1 >= req->addr);
 }
 
-ioreq_status ioreq_perform(const ioreq_env *env, ioreq_t *req)
+/* Everything but the simple request: strings, repeats, the other types,
+ * malformed requests. Out of line, so the simple path stays short. */
+static G_GNUC_NO_INLINE ioreq_status ioreq_perform_other(const ioreq_env *env,
+                                                         ioreq_t *req)
 {
     ioreq_status st;
 
-    if (G_LIKELY(ioreq_simple(env, req))) {
-        hv_space space = req->type == IOREQ_TYPE_PIO    ? HV_SPACE_PIO
-                         : req->type == IOREQ_TYPE_COPY ? HV_SPACE_MMIO
-                                                        : HV_SPACE_PCI;
-        uint64_t mask = ioreq_size_mask(req->size);
-
-        if (req->dir == IOREQ_READ) {
-            req->data = hv_dispatch_read(env->ctx, space, req->addr,
-                                         req->size) & mask;
-        } else {
-            hv_dispatch_write(env->ctx, space, req->addr, req->size,
-                              req->data & mask);
-        }
-        return IOREQ_DONE;
-    }
     switch (req->type) {
     case IOREQ_TYPE_PIO:
     case IOREQ_TYPE_COPY:
@@ -357,4 +357,21 @@ ioreq_status ioreq_perform(const ioreq_env *env, ioreq_t *req)
         ioreq_fail_response(req);
     }
     return st;
+}
+
+ioreq_status ioreq_perform(const ioreq_env *env, ioreq_t *req)
+{
+    if (G_UNLIKELY(!ioreq_simple(env, req))) {
+        return ioreq_perform_other(env, req);
+    }
+    /* Space and size are valid (ioreq_simple); hv_dispatch_* mask to the
+     * access size themselves. */
+    if (req->dir == IOREQ_READ) {
+        req->data = hv_dispatch_read_valid(env->ctx, (hv_space)req->type,
+                                           req->addr, req->size);
+    } else {
+        hv_dispatch_write_valid(env->ctx, (hv_space)req->type, req->addr,
+                                req->size, req->data);
+    }
+    return IOREQ_DONE;
 }

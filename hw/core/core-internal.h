@@ -17,6 +17,10 @@ struct hv_region {
     uint64_t len;
     const hv_region_ops *ops;
     void *opaque;
+    /* Access sizes (bit 1 << size) the handler takes as they are: a power
+     * of two in [min_size, max_size], with a handler. The dispatch path
+     * tests one bit instead of adapting the width (region.c). */
+    uint16_t read_direct, write_direct;
     char *name;
     bool enabled;
     bool want_enabled;       /* asked to decode; refused while overlapping */
@@ -63,6 +67,12 @@ static inline bool hv_instrumented(const hv_ctx *ctx)
 {
     return ctx->timing || hv_tracefile_on(ctx->tracer);
 }
+/* hv_dispatch_read/write for a caller that has checked @space < HV_SPACE_COUNT
+ * and @size in 1..8 itself (ioreq_perform's simple requests). */
+uint64_t hv_dispatch_read_valid(hv_ctx *ctx, hv_space space, uint64_t addr,
+                                unsigned size);
+void hv_dispatch_write_valid(hv_ctx *ctx, hv_space space, uint64_t addr,
+                             unsigned size, uint64_t val);
 /* Before a traced handler runs: flows it starts belong to @r's track. */
 void hv_trace_region_enter(hv_ctx *ctx, hv_region *r);
 /* After one access to @r (instrumented: start came from hv_now_ns):

@@ -34,9 +34,16 @@ static unsigned ops_max(const hv_region_ops *ops)
     return ops->max_size ? ops->max_size : 4;
 }
 
-static uint64_t size_mask(unsigned size)
+/* The low @size bytes (a table: it is on every access's path). */
+static inline uint64_t size_mask(unsigned size)
 {
-    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+    static const uint64_t masks[16] = {
+        0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull,
+        0xffffffffffffull, 0xffffffffffffffull, ~0ull, ~0ull, ~0ull, ~0ull,
+        ~0ull, ~0ull, ~0ull, ~0ull,
+    };
+
+    return size >= 16 ? ~0ull : masks[size];
 }
 
 /* Index of the first active region with end > addr (binary search). */
@@ -56,28 +63,35 @@ static guint active_lower_bound(GPtrArray *act, uint64_t addr)
     return lo;
 }
 
-/* The region holding @addr. A guest driver hits the same register block
- * again and again: the last hit is checked before the binary search (the
- * cache is dropped whenever the active set changes). */
-static hv_region *active_find(hv_ctx *ctx, hv_space space, uint64_t addr)
+/* The region holding @addr by binary search; remembered for next time. */
+static G_GNUC_NO_INLINE hv_region *active_search(hv_ctx *ctx, hv_space space,
+                                                 uint64_t addr)
 {
-    hv_region *r = ctx->last_hit[space];
-    GPtrArray *act;
-    guint i;
+    GPtrArray *act = ctx->active[space];
+    guint i = active_lower_bound(act, addr);
 
-    if (r && addr >= r->base && addr - r->base < r->len) {
-        return r;
-    }
-    act = ctx->active[space];
-    i = active_lower_bound(act, addr);
     if (i < act->len) {
-        r = g_ptr_array_index(act, i);
+        hv_region *r = g_ptr_array_index(act, i);
         if (addr >= r->base) {
             ctx->last_hit[space] = r;
             return r;
         }
     }
     return NULL;
+}
+
+/* The region holding @addr. A guest driver hits the same register block
+ * again and again: the last hit is checked inline before the search (the
+ * cache is dropped whenever the active set changes). */
+static inline hv_region *active_find(hv_ctx *ctx, hv_space space,
+                                     uint64_t addr)
+{
+    hv_region *r = ctx->last_hit[space];
+
+    if (G_LIKELY(r && addr - r->base < r->len && addr >= r->base)) {
+        return r;
+    }
+    return active_search(ctx, space, addr);
 }
 
 static hv_region *active_overlap(hv_ctx *ctx, hv_space space, uint64_t base,
@@ -175,6 +189,32 @@ static bool range_valid(hv_space space, uint64_t base, uint64_t len)
     return space != HV_SPACE_PIO || base + len <= 0x10000;
 }
 
+/* The sizes (bits 1 << size) @ops' handler takes without adaptation. */
+static uint16_t direct_sizes(const hv_region_ops *ops, bool present)
+{
+    uint16_t bits = 0;
+
+    for (unsigned size = 1; present && size <= 8; size *= 2) {
+        if (size >= ops_min(ops) && size <= ops_max(ops)) {
+            bits |= 1u << size;
+        }
+    }
+    return bits;
+}
+
+static hv_region *region_new(hv_ctx *ctx, hv_space space, uint64_t base,
+                             uint64_t len, const hv_region_ops *ops,
+                             void *opaque, const char *name)
+{
+    hv_region *r = g_new0(hv_region, 1);
+
+    *r = (hv_region){ .ctx = ctx, .space = space, .base = base, .len = len,
+                      .ops = ops, .opaque = opaque, .name = g_strdup(name),
+                      .read_direct = direct_sizes(ops, ops->read != NULL),
+                      .write_direct = direct_sizes(ops, ops->write != NULL) };
+    return r;
+}
+
 hv_region *hv_region_add(hv_ctx *ctx, hv_space space, uint64_t base,
                          uint64_t len, const hv_region_ops *ops, void *opaque,
                          const char *name, GError **err)
@@ -189,9 +229,7 @@ hv_region *hv_region_add(hv_ctx *ctx, hv_space space, uint64_t base,
                     base, len);
         return NULL;
     }
-    r = g_new0(hv_region, 1);
-    *r = (hv_region){ .ctx = ctx, .space = space, .base = base, .len = len,
-                      .ops = ops, .opaque = opaque, .name = g_strdup(name) };
+    r = region_new(ctx, space, base, len, ops, opaque, name);
     ret = region_enable(r);
     if (ret < 0) {
         hv_region *other = active_overlap(ctx, space, base, len);
@@ -213,10 +251,8 @@ hv_region *hv_region_add_disabled(hv_ctx *ctx, hv_space space, uint64_t len,
                                   const hv_region_ops *ops, void *opaque,
                                   const char *name)
 {
-    hv_region *r = g_new0(hv_region, 1);
+    hv_region *r = region_new(ctx, space, 0, len, ops, opaque, name);
 
-    *r = (hv_region){ .ctx = ctx, .space = space, .len = len, .ops = ops,
-                      .opaque = opaque, .name = g_strdup(name) };
     g_ptr_array_add(ctx->regions[space], r);
     return r;
 }
@@ -433,69 +469,122 @@ static void log_unclaimed(hv_ctx *ctx, hv_space space, uint64_t addr,
            space_names[space], write ? "write" : "read", addr);
 }
 
-uint64_t hv_dispatch_read(hv_ctx *ctx, hv_space space, uint64_t addr,
-                          unsigned size)
+/* Not inside one region: unclaimed (all ones, logged once) or across a
+ * region boundary (assembled byte by byte). Kept out of line so the common
+ * path stays short. */
+static G_GNUC_NO_INLINE uint64_t read_other(hv_ctx *ctx, hv_space space,
+                                            uint64_t addr, unsigned size,
+                                            const hv_region *r)
 {
-    hv_region *r;
     uint64_t val = 0;
 
-    if (space >= HV_SPACE_COUNT || size == 0 || size > 8) {
-        return ~0ull;
-    }
-    r = active_find(ctx, space, addr);
-    if (r && fits(r, addr, size)) {
-        uint64_t t = hv_instrumented(ctx) ? hv_now_ns() : 0;
-
-        r->reads++;
-        if (t) {
-            hv_trace_region_enter(ctx, r);
-        }
-        val = region_read(r, addr - r->base, size);
-        if (t) {
-            hv_timing_region(ctx, r, false, t, addr - r->base, val);
-        }
-        HV_PROBE4(region__read, r->name, addr - r->base, size, val);
-        return val;
-    }
     if (!r && !active_overlap(ctx, space, addr, size)) {
         log_unclaimed(ctx, space, addr, false);
         return size_mask(size);
     }
-    /* Straddles a region boundary: assemble byte by byte. */
     for (unsigned i = 0; i < size; i++) {
         val |= (hv_dispatch_read(ctx, space, addr + i, 1) & 0xff) << (i * 8);
     }
     return val;
 }
 
-void hv_dispatch_write(hv_ctx *ctx, hv_space space, uint64_t addr,
-                       unsigned size, uint64_t val)
+static G_GNUC_NO_INLINE void write_other(hv_ctx *ctx, hv_space space,
+                                         uint64_t addr, unsigned size,
+                                         uint64_t val, const hv_region *r)
 {
-    hv_region *r;
-
-    if (space >= HV_SPACE_COUNT || size == 0 || size > 8) {
-        return;
-    }
-    r = active_find(ctx, space, addr);
-    if (r && fits(r, addr, size)) {
-        uint64_t t = hv_instrumented(ctx) ? hv_now_ns() : 0;
-
-        HV_PROBE4(region__write, r->name, addr - r->base, size, val);
-        r->writes++;
-        if (t) {
-            hv_trace_region_enter(ctx, r);
-        }
-        region_write(r, addr - r->base, size, val);
-        if (t) {
-            hv_timing_region(ctx, r, true, t, addr - r->base, val);
-        }
-        return;
-    }
     if (!r && !active_overlap(ctx, space, addr, size)) {
         log_unclaimed(ctx, space, addr, true);
         return;
     }
     for (unsigned i = 0; i < size; i++) {
         hv_dispatch_write(ctx, space, addr + i, 1, (val >> (i * 8)) & 0xff);
+    }
+}
+
+/* Timing or tracing on: the access with its timestamps around it. */
+static G_GNUC_NO_INLINE uint64_t read_instrumented(hv_ctx *ctx, hv_region *r,
+                                                   uint64_t off, unsigned size)
+{
+    uint64_t t = hv_now_ns(), val;
+
+    hv_trace_region_enter(ctx, r);
+    val = region_read(r, off, size);
+    hv_timing_region(ctx, r, false, t, off, val);
+    return val;
+}
+
+static G_GNUC_NO_INLINE void write_instrumented(hv_ctx *ctx, hv_region *r,
+                                                uint64_t off, unsigned size,
+                                                uint64_t val)
+{
+    uint64_t t = hv_now_ns();
+
+    hv_trace_region_enter(ctx, r);
+    region_write(r, off, size, val);
+    hv_timing_region(ctx, r, true, t, off, val);
+}
+
+uint64_t hv_dispatch_read(hv_ctx *ctx, hv_space space, uint64_t addr,
+                          unsigned size)
+{
+    if (space >= HV_SPACE_COUNT || size == 0 || size > 8) {
+        return ~0ull;
+    }
+    return hv_dispatch_read_valid(ctx, space, addr, size);
+}
+
+void hv_dispatch_write(hv_ctx *ctx, hv_space space, uint64_t addr,
+                       unsigned size, uint64_t val)
+{
+    if (space >= HV_SPACE_COUNT || size == 0 || size > 8) {
+        return;
+    }
+    hv_dispatch_write_valid(ctx, space, addr, size, val);
+}
+
+uint64_t hv_dispatch_read_valid(hv_ctx *ctx, hv_space space, uint64_t addr,
+                                unsigned size)
+{
+    hv_region *r;
+    uint64_t off, val;
+
+    r = active_find(ctx, space, addr);
+    if (G_UNLIKELY(!r || !fits(r, addr, size))) {
+        return read_other(ctx, space, addr, size, r);
+    }
+    off = addr - r->base;
+    r->reads++;
+    if (G_UNLIKELY(hv_instrumented(ctx))) {
+        val = read_instrumented(ctx, r, off, size);
+    } else if (r->read_direct & (1u << size)) {
+        /* The handler takes this size as it is (most accesses). */
+        val = r->ops->read(r->opaque, off, size) & size_mask(size);
+    } else {
+        val = region_read(r, off, size);
+    }
+    HV_PROBE4(region__read, r->name, off, size, val);
+    return val;
+}
+
+void hv_dispatch_write_valid(hv_ctx *ctx, hv_space space, uint64_t addr,
+                             unsigned size, uint64_t val)
+{
+    hv_region *r;
+    uint64_t off;
+
+    r = active_find(ctx, space, addr);
+    if (G_UNLIKELY(!r || !fits(r, addr, size))) {
+        write_other(ctx, space, addr, size, val, r);
+        return;
+    }
+    off = addr - r->base;
+    HV_PROBE4(region__write, r->name, off, size, val);
+    r->writes++;
+    if (G_UNLIKELY(hv_instrumented(ctx))) {
+        write_instrumented(ctx, r, off, size, val);
+    } else if (r->write_direct & (1u << size)) {
+        r->ops->write(r->opaque, off, size, val & size_mask(size));
+    } else {
+        region_write(r, off, size, val);
     }
 }

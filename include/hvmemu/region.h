@@ -111,6 +111,8 @@ const char *hv_region_name_at(hv_ctx *ctx, hv_space space, uint64_t addr);
  * Dispatch one access (size 1, 2, 4 or 8) to whatever region covers it.
  * Unclaimed reads return all ones, unclaimed writes are dropped (each
  * logged once). Accesses straddling a region end are split per byte range.
+ * A read's value is masked to @size (all ones: @size 0 or above 8); a
+ * write's value is masked to @size before any handler sees it.
  */
 uint64_t hv_dispatch_read(hv_ctx *ctx, hv_space space, uint64_t addr,
                           unsigned size);

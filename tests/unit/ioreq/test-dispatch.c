@@ -48,9 +48,10 @@ static void test_ignore_not_ready(fx *f, gconstpointer data)
 
     for (unsigned i = 0; i < G_N_ELEMENTS(states); i++) {
         ioreq_t slot = fx_req(IOREQ_TYPE_PIO, IOREQ_WRITE, FX_PIO_BASE, 1, 5);
+        ioreq_t done;
 
         slot.state = states[i];
-        g_assert_false(ioreq_slot_service(&slot, &f->env, NULL, NULL));
+        g_assert_false(ioreq_slot_service(&slot, &f->env, &done, NULL));
         g_assert_cmpuint(slot.state, ==, states[i]);
     }
     g_assert_cmpuint(fx_count(f), ==, 0);
@@ -59,8 +60,9 @@ static void test_ignore_not_ready(fx *f, gconstpointer data)
 static void test_serve_invalidate(fx *f, gconstpointer data)
 {
     ioreq_t slot = fx_req(IOREQ_TYPE_INVALIDATE, IOREQ_WRITE, 0, 0, 0);
+    ioreq_t done;
 
-    g_assert_true(ioreq_slot_service(&slot, &f->env, NULL, NULL));
+    g_assert_true(ioreq_slot_service(&slot, &f->env, &done, NULL));
     g_assert_cmpuint(slot.state, ==, STATE_IORESP_READY);
     g_assert_cmpuint(f->invalidations, ==, 1);
 }
@@ -68,10 +70,11 @@ static void test_serve_invalidate(fx *f, gconstpointer data)
 static void test_serve_malformed(fx *f, gconstpointer data)
 {
     ioreq_t slot = fx_req(0x42, IOREQ_READ, FX_PIO_BASE, 4, 0);
+    ioreq_t done;
     ioreq_status st = IOREQ_DONE;
 
     /* A bad request is still completed — or the vCPU would hang. */
-    g_assert_true(ioreq_slot_service(&slot, &f->env, NULL, &st));
+    g_assert_true(ioreq_slot_service(&slot, &f->env, &done, &st));
     g_assert_cmpint(st, ==, IOREQ_BAD_TYPE);
     g_assert_cmpuint(slot.state, ==, STATE_IORESP_READY);
     g_assert_cmphex(slot.data, ==, 0xffffffff);
