@@ -14,6 +14,7 @@
 #include "ioreq/dispatch.h"
 #include "ioreq/trace.h"
 #include "ioreq/xen_int.h"
+#include "hw/core/core-internal.h"
 #include "hw/core/probes.h"
 
 /* Buffered entries per wake-up: a full ring, then let others run. */
@@ -112,16 +113,16 @@ static void ioreq_xen_on_bufreq(void *opaque, const ioreq_t *req,
     ioreq_xen_trace(x, IOREQ_TRACE_BUFRING, req, st);
 }
 
-static unsigned ioreq_xen_drain(hv_xen *x)
+static inline unsigned ioreq_xen_drain(hv_xen *x)
 {
-    if (!x->bufpage) {
+    if (!x->bufpage || ioreq_bufring_empty(x->bufpage)) {
         return 0;
     }
     return ioreq_bufring_drain(x->bufpage, &x->env, IOREQ_BUF_BUDGET,
                                ioreq_xen_on_bufreq, x);
 }
 
-static void ioreq_xen_notify(hv_xen *x, int port)
+static inline void ioreq_xen_notify(hv_xen *x, int port)
 {
     if (xenevtchn_notify(x->xce, port) < 0) {
         g_debug("xenevtchn_notify(%d): %s", port, g_strerror(errno));
@@ -130,12 +131,21 @@ static void ioreq_xen_notify(hv_xen *x, int port)
     x->stats.notifies++;
 }
 
-static bool ioreq_xen_service_vcpu(hv_xen *x, unsigned v)
+/* Anything watching requests: latency timing, a trace file, or --trace
+ * lines still to print. Off (the common case), the service path takes no
+ * timestamps and copies nothing for them. */
+static inline bool ioreq_xen_observed(const hv_xen *x)
+{
+    return x->traced < x->opts.trace || (x->ctx && hv_instrumented(x->ctx));
+}
+
+/* ioreq_xen_service_vcpu with timestamps, trace file and trace lines. */
+static G_GNUC_NO_INLINE bool ioreq_xen_service_observed(hv_xen *x, unsigned v)
 {
     ioreq_t *slot = &x->shared->vcpu_ioreq[v];
     hv_tracefile *t = ioreq_xen_tracer(x);
     /* Tracing: busy polling asks often, only a ready slot costs a
-     * timestamp (off, the slot's state is read once, by the service). */
+     * timestamp. */
     uint64_t start = t && ioreq_slot_state(slot) == STATE_IOREQ_READY
                      ? hv_now_ns() : 0;
     ioreq_t done;
@@ -161,12 +171,31 @@ static bool ioreq_xen_service_vcpu(hv_xen *x, unsigned v)
     return true;
 }
 
+/* Serve vCPU @v's slot if a request is ready, answer and notify it. */
+static inline __attribute__((always_inline)) bool
+ioreq_xen_service_vcpu(hv_xen *x, unsigned v, bool observed)
+{
+    ioreq_t done;
+
+    if (G_UNLIKELY(observed)) {
+        return ioreq_xen_service_observed(x, v);
+    }
+    if (!ioreq_slot_service(&x->shared->vcpu_ioreq[v], &x->env, &done,
+                            NULL)) {
+        return false;
+    }
+    ioreq_xen_notify(x, x->vcpu_port[v]);
+    ioreq_xen_count(x, &done);
+    return true;
+}
+
 unsigned ioreq_xen_service_all(hv_xen *x)
 {
     unsigned n = ioreq_xen_drain(x);
+    bool observed = ioreq_xen_observed(x);
 
     for (unsigned v = 0; v < x->nr_vcpus; v++) {
-        n += ioreq_xen_service_vcpu(x, v);
+        n += ioreq_xen_service_vcpu(x, v, observed);
     }
     return n;
 }
@@ -189,29 +218,83 @@ static inline void ioreq_cpu_relax(void)
 #endif
 }
 
+/* Spin iterations between two looks at the rest of the loop's fds. */
+#define IOREQ_POLL_LOOK_EVERY 64u
+/* Adaptive polling: the smallest window worth having (a grow from 0). */
+#define IOREQ_POLL_START_NS 1000u
+
 /*
- * hv_xen_opts.poll_us: keep looking at the pages for a while after the
- * last request. A guest issuing back-to-back accesses then finds us
- * awake, saving the epoll wake-up on its round trip (benchmarks).
+ * Busy polling (hv_xen_opts.poll_us): keep looking at the pages for
+ * @window_ns after the last request. A guest issuing back-to-back accesses
+ * then finds us awake, saving the epoll wake-up on its round trip. The
+ * spin gives way as soon as another fd of the loop is ready: a disk
+ * completion or a timer the guest is waiting for must not wait for the
+ * window to run out.
  */
-static void ioreq_xen_busy_poll(hv_xen *x)
+static void ioreq_xen_busy_poll(hv_xen *x, uint64_t window_ns)
 {
-    uint64_t window = (uint64_t)x->opts.poll_us * 1000;
-    uint64_t deadline = hv_now_ns() + window;
-    unsigned served = 0;
+    uint64_t start = hv_now_ns(), now = start;
+    uint64_t deadline = start + window_ns;
+    unsigned served = 0, spins = 0;
 
     while (served < IOREQ_POLL_MAX_REQS && !hv_loop_quitting(x->loop)) {
         unsigned n = ioreq_xen_service_all(x);
 
+        now = hv_now_ns();
         if (n > 0) {
             served += n;
-            deadline = hv_now_ns() + window;
-        } else if (hv_now_ns() >= deadline) {
+            deadline = now + window_ns;
+        } else if (now >= deadline ||
+                   (++spins % IOREQ_POLL_LOOK_EVERY == 0 &&
+                    hv_loop_others_ready(x->loop, x->watch))) {
             break;
         } else {
             ioreq_cpu_relax();
         }
     }
+    x->stats.poll_served += served;
+    x->stats.poll_ns += now - start;
+}
+
+/*
+ * Adaptive polling (--poll-us adaptive): the window follows the guest, as
+ * Linux's KVM halt polling does. On each wake-up, look at how long we
+ * slept: if a window no longer than the ceiling would have caught this
+ * request, polling pays — double the window (from 1 µs, up to the
+ * ceiling); if we slept longer than the ceiling, the guest is idle or
+ * waiting for something else (a disk, a timer) — halve it, down to 0
+ * (no polling, no CPU spent). Requests found while polling keep the window
+ * open as with a fixed one.
+ */
+static void ioreq_xen_poll_adapt(hv_xen *x, uint64_t now)
+{
+    uint64_t ceiling = (uint64_t)x->opts.poll_us * 1000;
+    uint64_t w = x->stats.poll_window_ns;
+
+    if (!x->idle_since_ns) {
+        return;
+    }
+    if (now - x->idle_since_ns <= ceiling) {
+        w = w ? MIN(w * 2, ceiling) : MIN(IOREQ_POLL_START_NS, ceiling);
+    } else {
+        w /= 2;
+        if (w < IOREQ_POLL_START_NS) {
+            w = 0;
+        }
+    }
+    x->stats.poll_window_ns = w;
+}
+
+static void ioreq_xen_poll(hv_xen *x)
+{
+    if (!x->opts.poll_adaptive) {
+        ioreq_xen_busy_poll(x, (uint64_t)x->opts.poll_us * 1000);
+        return;
+    }
+    if (x->stats.poll_window_ns) {
+        ioreq_xen_busy_poll(x, x->stats.poll_window_ns);
+    }
+    x->idle_since_ns = hv_now_ns();
 }
 
 static int ioreq_xen_vcpu_of_port(const hv_xen *x, int port)
@@ -253,12 +336,17 @@ static void ioreq_xen_channel_error(hv_xen *x, const char *what, int e)
 static void ioreq_xen_on_evtchn(void *opaque, uint32_t events)
 {
     hv_xen *x = opaque;
+    bool observed = ioreq_xen_observed(x);
     /* The wake-up: epoll returned for the event channel. */
-    uint64_t woke = hv_ctx_timing(x->ctx) ? hv_now_ns() : 0;
+    uint64_t woke = observed && x->ctx && hv_ctx_timing(x->ctx)
+                    ? hv_now_ns() : 0;
     xenevtchn_port_or_error_t port;
     int v;
 
     HV_PROBE(ioreq__wake);
+    if (x->opts.poll_adaptive) {
+        ioreq_xen_poll_adapt(x, hv_now_ns());
+    }
     if (!(events & EPOLLIN)) {
         ioreq_xen_channel_error(x, "event channel fd", EIO);
         return;
@@ -275,7 +363,7 @@ static void ioreq_xen_on_evtchn(void *opaque, uint32_t events)
     }
     ioreq_xen_drain(x);
     v = ioreq_xen_vcpu_of_port(x, port);
-    if (v >= 0 && ioreq_xen_service_vcpu(x, (unsigned)v) && woke) {
+    if (v >= 0 && ioreq_xen_service_vcpu(x, (unsigned)v, observed) && woke) {
         if (!x->wake_hist) {
             x->wake_hist = g_new0(hv_hist, 1);
             x->stats.wake_to_response_ns = x->wake_hist;
@@ -283,7 +371,7 @@ static void ioreq_xen_on_evtchn(void *opaque, uint32_t events)
         hv_hist_record(x->wake_hist, hv_now_ns() - woke);
     }
     if (x->opts.poll_us > 0) {
-        ioreq_xen_busy_poll(x);
+        ioreq_xen_poll(x);
     }
 }
 

@@ -132,6 +132,23 @@ void hv_loop_quit(hv_loop *loop, int status)
     loop->quit = true;
 }
 
+bool hv_loop_others_ready(hv_loop *loop, const hv_watch *except)
+{
+    struct epoll_event evs[4];
+    /* Level-triggered: what is reported here is reported again by the
+     * next hv_loop_run_once, nothing is consumed. */
+    int n = epoll_wait(loop->epfd, evs, G_N_ELEMENTS(evs), 0);
+
+    for (int i = 0; i < n; i++) {
+        const hv_watch *w = evs[i].data.ptr;
+
+        if (w != except && !w->dead) {
+            return true;
+        }
+    }
+    return false;
+}
+
 bool hv_loop_quitting(const hv_loop *loop)
 {
     return loop->quit;

@@ -36,6 +36,10 @@ int hv_loop_run_once(hv_loop *loop, int timeout_ms);
 int hv_loop_run(hv_loop *loop);
 void hv_loop_quit(hv_loop *loop, int status);
 bool hv_loop_quitting(const hv_loop *loop);
+/* Without waiting: is an fd other than @except's ready? A busy poller asks
+ * so that it never holds up the rest of the loop (a disk completion, a
+ * timer, a signal). One system call. */
+bool hv_loop_others_ready(hv_loop *loop, const hv_watch *except);
 
 /* One-shot timers on a monotonic clock (timerfd underneath). */
 hv_timer *hv_timer_new(hv_loop *loop, hv_timer_cb cb, void *opaque);

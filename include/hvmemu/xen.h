@@ -23,7 +23,9 @@ typedef struct hv_xen hv_xen;
 
 typedef struct hv_xen_opts {
     unsigned poll_us;     /* busy-poll the ioreq pages this long before
-                             blocking on the event channel (0 = never) */
+                             blocking on the event channel (0 = never);
+                             adaptive: the most the window grows to */
+    bool poll_adaptive;   /* the window follows the guest (xen_loop.c) */
     bool no_bufioreq;     /* do not use the buffered ring */
     unsigned trace;       /* print the first N requests step by step */
 } hv_xen_opts;
@@ -54,6 +56,9 @@ typedef struct hv_xen_stats {
     uint64_t bufreqs;
     uint64_t notifies;
     uint64_t guest_gone;
+    uint64_t poll_served; /* requests found by busy polling */
+    uint64_t poll_ns;     /* time spent busy polling */
+    uint64_t poll_window_ns; /* adaptive polling: the window now */
     /* Event-channel wake-up → response sent, per vCPU request (NULL
      * unless the context's timing is on). */
     const struct hv_hist *wake_to_response_ns;

@@ -220,6 +220,65 @@ static void test_second_daemon_refused(void)
     simh_free(h);
 }
 
+/* The integer member @name of a stats reply (hvmemu-ctl pretty-prints). */
+static uint64_t stat_of(const char *json, const char *name)
+{
+    g_autofree char *key = g_strdup_printf("\"%s\" : ", name);
+    const char *p = strstr(json, key);
+
+    g_assert_nonnull(p);
+    return g_ascii_strtoull(p + strlen(key), NULL, 10);
+}
+
+static uint64_t poll_stat(simh *h, const char *name)
+{
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint(ctl(h, "stats", &out), ==, 0);
+    return stat_of(out, name);
+}
+
+/*
+ * --poll-us adaptive: back-to-back requests open the window and polling
+ * finds requests; a guest that comes back only after more than the
+ * ceiling closes it again (halved per such wake-up, to 0), after which no
+ * time is spent spinning.
+ */
+static void test_poll_adaptive(void)
+{
+    simh *h = simh_new(&(simh_opts){ .vcpus = 1 });
+    /* A 5 ms ceiling: the back-to-back reads below come back well
+     * within it even on a loaded machine, the 20 ms gaps never do. */
+    const char *args[] = { "--poll-us", "adaptive:5000", "--device",
+                           "testdev,port=0x2000", NULL };
+    xs_guest *g;
+    uint64_t spun;
+    uint32_t v;
+
+    g_assert_true(simh_start_hvmemu(h, args, 1));
+    g = simh_guest(h, 0);
+    for (unsigned i = 0; i < 2000; i++) {
+        g_assert_cmpint(xs_guest_in(g, 0x2004, 4, &v), ==, 0);
+    }
+    g_assert_cmpuint(poll_stat(h, "poll_served"), >, 0);
+    g_assert_cmpuint(poll_stat(h, "poll_window_ns"), >, 0);
+    /* 5 ms halves to below 1 µs in 13 wake-ups. */
+    for (unsigned i = 0; i < 20; i++) {
+        g_usleep(20000);
+        g_assert_cmpint(xs_guest_in(g, 0x2004, 4, &v), ==, 0);
+    }
+    g_assert_cmpuint(poll_stat(h, "poll_window_ns"), ==, 0);
+    spun = poll_stat(h, "poll_ns");
+    for (unsigned i = 0; i < 5; i++) {
+        g_usleep(20000);
+        g_assert_cmpint(xs_guest_in(g, 0x2004, 4, &v), ==, 0);
+    }
+    g_assert_cmpuint(poll_stat(h, "poll_ns"), ==, spun);
+    g_assert_cmpint(ctl(h, "quit", NULL), ==, 0);
+    g_assert_cmpint(simh_wait_hvmemu(h, 5000), ==, 0);
+    simh_free(h);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -227,5 +286,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sim/control/second-daemon", test_second_daemon_refused);
     g_test_add_func("/sim/control/latency", test_latency);
     g_test_add_func("/sim/control/metrics", test_metrics);
+    g_test_add_func("/sim/control/poll-adaptive", test_poll_adaptive);
     return g_test_run();
 }

@@ -243,6 +243,9 @@ static void add_xen_stats(JsonBuilder *b, const hv_xen *xen)
     json_builder_add_int_value(b, (gint64)xs.bufreqs);
     json_builder_set_member_name(b, "notifications");
     json_builder_add_int_value(b, (gint64)xs.notifies);
+    add_int(b, "poll_served", xs.poll_served);
+    add_int(b, "poll_ns", xs.poll_ns);
+    add_int(b, "poll_window_ns", xs.poll_window_ns);
     add_hist(b, "wake_to_response_ns", xs.wake_to_response_ns);
     json_builder_end_object(b);
 }

@@ -110,7 +110,9 @@ int hvmemu_run(const hvmemu_options *opts)
 {
     hvmemu_options own = *opts;
     const hvmemu_options *o = &own;
-    hv_xen_opts xo = { .poll_us = o->poll_us, .no_bufioreq = o->no_bufioreq,
+    hv_xen_opts xo = { .poll_us = o->poll_us,
+                       .poll_adaptive = o->poll_adaptive,
+                       .no_bufioreq = o->no_bufioreq,
                        .trace = o->trace };
     daemon_signals sig = { .fd = -1 };
     hvmemu_sandbox sb = { 0 };

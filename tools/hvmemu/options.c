@@ -61,6 +61,39 @@ static bool parse_u32(const char *what, const char *text, uint32_t max,
     return true;
 }
 
+/* --poll-us: US (a fixed window), or adaptive[:US] (a window that follows
+ * the guest, at most US; 100 µs when not given). */
+#define HVMEMU_POLL_ADAPTIVE_US 100u
+
+static bool parse_poll(const char *text, hvmemu_options *o)
+{
+    const char *rest;
+
+    if (!g_str_has_prefix(text, "adaptive")) {
+        return parse_u32("--poll-us", text, 1000000, &o->poll_us);
+    }
+    rest = text + strlen("adaptive");
+    o->poll_adaptive = true;
+    o->poll_us = HVMEMU_POLL_ADAPTIVE_US;
+    if (*rest == '\0') {
+        return true;
+    }
+    if (*rest != ':' ||
+        !parse_u32("--poll-us adaptive", rest + 1, 1000000, &o->poll_us)) {
+        if (*rest != ':') {
+            fprintf(stderr, "hvmemu: --poll-us: '%s': want US, adaptive or "
+                    "adaptive:US\n", text);
+        }
+        return false;
+    }
+    if (o->poll_us == 0) {
+        fprintf(stderr, "hvmemu: --poll-us adaptive:0 would never poll; "
+                "give a ceiling of 1 µs or more\n");
+        return false;
+    }
+    return true;
+}
+
 static bool parse_switch(const char *what, const char *text, bool dflt,
                          bool *out)
 {
@@ -93,7 +126,7 @@ static bool check_options(hvmemu_options *o, const char *domid,
         fprintf(stderr, "hvmemu: --domid 0 is dom0, not an HVM guest\n");
         return false;
     }
-    if ((poll && !parse_u32("--poll-us", poll, 1000000, &o->poll_us)) ||
+    if ((poll && !parse_poll(poll, o)) ||
         (trace && !parse_u32("--trace", trace, 1000000, &o->trace)) ||
         (trace_events && !parse_u32("--trace-events", trace_events,
                                     1u << 24, &o->trace_events)) ||
@@ -137,7 +170,8 @@ bool hvmemu_parse_options(int argc, char **argv, hvmemu_options *o)
           "Add a device: CLASS[,key=value...] (repeatable)", "SPEC" },
         { "poll-us", 0, 0, G_OPTION_ARG_STRING, &poll,
           "Busy-poll for new requests this long before sleeping "
-          "(default 0)", "US" },
+          "(default 0); adaptive[:US]: a window that follows the guest, "
+          "at most US (100)", "US" },
         { "trace", 0, 0, G_OPTION_ARG_STRING, &trace,
           "Print the first N requests step by step", "N" },
         { "no-bufioreq", 0, 0, G_OPTION_ARG_NONE, &no_buf,

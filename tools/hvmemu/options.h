@@ -14,6 +14,7 @@ typedef struct hvmemu_options {
     char **disks;     /* --disk xl-style disk spec */
     char **nics;      /* --nic xl-style vif spec */
     unsigned poll_us;
+    bool poll_adaptive;
     unsigned trace;
     bool no_bufioreq;
     bool unplug_protocol; /* answer ports 0x10-0x1f (default on) */

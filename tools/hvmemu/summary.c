@@ -45,6 +45,10 @@ void hvmemu_print_summary(hv_ctx *ctx, const hv_xen *xen)
            " buffered; %" PRIu64 " notifications; %" PRIu64
            " interrupts raised\n", xs.reqs[0], xs.reqs[1], xs.reqs[2],
            xs.reqs[8], xs.bufreqs, xs.notifies, hv_ctx_irqs_raised(ctx));
+    if (xs.poll_ns) {
+        printf("  busy polling: %" PRIu64 " requests found, %.3f s "
+               "spinning\n", xs.poll_served, xs.poll_ns / 1e9);
+    }
     fflush(stdout);
 }
 

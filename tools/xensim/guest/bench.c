@@ -3,8 +3,11 @@
  * xensim-bench: round-trip measurements for scripts/bench-roundtrip.
  *
  *   xensim-bench guest --socket PATH [--port 0x2004] [--iters N]
+ *                      [--burst K --gap-us G]
  *       a guest vCPU loop of single 4-byte port reads through xensim and
- *       whatever device model serves the port
+ *       whatever device model serves the port; with --gap-us the guest
+ *       "computes" (sleeps) G µs after every K reads, as a guest between
+ *       bursts of I/O does (what busy polling must not waste CPU on)
  *   xensim-bench floor [--iters N]
  *       the physical floor: a bare eventfd ping-pong between two processes
  *       (each wake-up crosses processes, like every hop of an ioreq)
@@ -54,8 +57,17 @@ static void report(const char *name, uint64_t *lat, unsigned n,
 /* @served: every read must be answered by a device model: an unclaimed
  * port reads as all ones from xensim itself, so a warm-up that gets all
  * ones means hvmemu is not serving yet (exit 3). */
+static void pause_us(unsigned us)
+{
+    struct timespec ts = { .tv_sec = us / 1000000,
+                           .tv_nsec = (long)(us % 1000000) * 1000 };
+
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+}
+
 static int bench_guest(const char *socket, uint16_t port, unsigned iters,
-                       bool served)
+                       bool served, unsigned burst, unsigned gap_us)
 {
     int err = 0;
     xs_guest *g = xs_guest_connect(socket, 0, &err);
@@ -80,7 +92,12 @@ static int bench_guest(const char *socket, uint16_t port, unsigned iters,
     }
     uint64_t t0 = now_ns();
     for (unsigned i = 0; i < iters; i++) {
-        uint64_t a = now_ns();
+        uint64_t a;
+
+        if (gap_us && i % burst == 0) {
+            pause_us(gap_us);
+        }
+        a = now_ns();
         err = xs_guest_in(g, port, 4, &v);
         lat[i] = now_ns() - a;
         if (err < 0) {
@@ -135,7 +152,7 @@ static int bench_floor(unsigned iters)
 int main(int argc, char **argv)
 {
     gchar *socket = NULL, *port = NULL;
-    gint iters = 20000;
+    gint iters = 20000, burst = 1, gap_us = 0;
     gboolean served = FALSE;
     GOptionEntry entries[] = {
         { "served", 0, 0, G_OPTION_ARG_NONE, &served,
@@ -147,6 +164,10 @@ int main(int argc, char **argv)
           "Port to read (default 0x2004, testdev's COUNT)", "PORT" },
         { "iters", 'n', 0, G_OPTION_ARG_INT, &iters, "Round trips",
           "N" },
+        { "burst", 0, 0, G_OPTION_ARG_INT, &burst,
+          "Reads between two gaps (default 1)", "K" },
+        { "gap-us", 0, 0, G_OPTION_ARG_INT, &gap_us,
+          "Sleep this long before every burst (default 0)", "G" },
         { NULL },
     };
     GOptionContext *ctx = g_option_context_new("guest|floor - round trips");
@@ -154,7 +175,7 @@ int main(int argc, char **argv)
 
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err) || argc != 2 ||
-        iters < 100) {
+        iters < 100 || burst < 1 || gap_us < 0) {
         fprintf(stderr, "usage: xensim-bench guest|floor [options]%s%s\n",
                 err ? ": " : "", err ? err->message : "");
         return 2;
@@ -166,7 +187,7 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "guest")) {
         return bench_guest(socket, port ? (uint16_t)strtoul(port, NULL, 0)
                                         : 0x2004, (unsigned)iters,
-                           served);
+                           served, (unsigned)burst, (unsigned)gap_us);
     }
     fprintf(stderr, "xensim-bench: unknown mode %s\n", argv[1]);
     return 2;
