@@ -94,6 +94,17 @@ void ih_setup(ih *h, const ih_conf *c)
     ih_create(h, c, true, IH_RAM_SIZE);
 }
 
+void ih_setup_image(ih *h, const char *path, uint64_t sectors,
+                    const ih_conf *c)
+{
+    static const ih_conf none = { 0 };
+
+    memset(h, 0, sizeof(*h));
+    h->sectors = sectors;
+    h->img[0] = (char *)path;   /* the caller's, like a twin's */
+    ih_create(h, c ? c : &none, true, IH_RAM_SIZE);
+}
+
 void ih_setup_twin(ih *dst, const ih *src, const ih_conf *c,
                    bool copy_ram)
 {

@@ -48,6 +48,9 @@ typedef struct ih_conf {
 } ih_conf;
 
 void ih_setup(ih *h, const ih_conf *c);
+/* hda is @path (@sectors long), the caller's: ih_teardown leaves it. */
+void ih_setup_image(ih *h, const char *path, uint64_t sectors,
+                    const ih_conf *c);
 /* A second controller on @src's images with a copy of its RAM (what xl
  * restore gives the new domain; @copy_ram false: zeroed RAM), its PCI
  * function not programmed: a device state loaded next does that. Torn
