@@ -74,10 +74,12 @@ void ide_drive_free(ide_drive *d)
         return;
     }
     d->gen++;               /* whatever completes during close is stale */
-    ide_unplug_fini(d);
+    /* The backend first: its close completes what is in flight, and an
+     * unplug's final flush arms the unplug timer when it does. */
     if (d->blk) {
         hv_blk_close(d->blk);
     }
+    ide_unplug_fini(d);
     g_aligned_free(d->pio_buf);
     g_aligned_free(d->dma_buf);
     g_free(d->trim_ranges);

@@ -219,34 +219,67 @@ void e1000_reg_write(e1000 *s, unsigned off, uint32_t val)
     g_debug("write 0x%08x to read-only/unknown register 0x%05x", val, off);
 }
 
+/* What a guest write can leave in the register at @off. */
+static uint32_t reg_mask(unsigned off)
+{
+    uint32_t mask;
+
+    switch (off) {
+    case E1000_CTRL:
+        return ~(E1000_CTRL_RST | E1000_CTRL_PHY_RST);
+    case E1000_ICR: case E1000_IMS:
+        return E1000_ICR_VALID;
+    case E1000_RDH: case E1000_RDT: case E1000_TDH: case E1000_TDT:
+    case E1000_RDTR:
+        return 0xffff;
+    case E1000_EERD: case E1000_MDIC: case E1000_RCTL: case E1000_TCTL:
+        return 0xffffffffu;
+    }
+    if (off >= E1000_STATS && off < E1000_STATS_END) {
+        return 0xffffffffu;
+    }
+    if (!plain_reg(off, &mask)) {
+        return 0;   /* read-only or unknown: nothing stored */
+    }
+    return mask;
+}
+
+/* A register that holds bits, and which. */
+typedef struct reg_keep {
+    unsigned index;
+    uint32_t mask;
+} reg_keep;
+
+/* Computed once: the registers that hold anything are under 1000 of the
+ * 32768 a load masks, and the fuzz-state target loads thousands of states
+ * a second (a switch per register was most of its time). */
 void e1000_regs_sanitize(e1000 *s)
 {
-    for (unsigned off = 0; off < E1000_MMIO_SIZE; off += 4) {
-        uint32_t mask;
+    static reg_keep *keep;
+    static unsigned nkeep;
+    static gsize done;
+    unsigned next = 0;
 
-        switch (off) {
-        case E1000_CTRL:
-            mask = ~(E1000_CTRL_RST | E1000_CTRL_PHY_RST);
-            break;
-        case E1000_ICR: case E1000_IMS:
-            mask = E1000_ICR_VALID;
-            break;
-        case E1000_RDH: case E1000_RDT: case E1000_TDH: case E1000_TDT:
-        case E1000_RDTR:
-            mask = 0xffff;
-            break;
-        case E1000_EERD: case E1000_MDIC: case E1000_RCTL: case E1000_TCTL:
-            mask = 0xffffffffu;
-            break;
-        default:
-            if (off >= E1000_STATS && off < E1000_STATS_END) {
-                mask = 0xffffffffu;
-            } else if (!plain_reg(off, &mask)) {
-                mask = 0;   /* read-only or unknown: nothing stored */
+    if (g_once_init_enter(&done)) {
+        keep = g_new(reg_keep, G_N_ELEMENTS(s->regs));
+        for (unsigned i = 0; i < G_N_ELEMENTS(s->regs); i++) {
+            uint32_t mask = reg_mask(i * 4);
+
+            if (mask) {
+                keep[nkeep++] = (reg_keep){ i, mask };
             }
         }
-        E1000_REG(s, off) &= mask;
+        keep = g_renew(reg_keep, keep, nkeep);
+        g_once_init_leave(&done, 1);
     }
+    /* The rest reads 0 and ignores writes: zeros. */
+    for (unsigned k = 0; k < nkeep; k++) {
+        memset(&s->regs[next], 0, (keep[k].index - next) * sizeof(s->regs[0]));
+        s->regs[keep[k].index] &= keep[k].mask;
+        next = keep[k].index + 1;
+    }
+    memset(&s->regs[next], 0,
+           (G_N_ELEMENTS(s->regs) - next) * sizeof(s->regs[0]));
 }
 
 static uint64_t mmio_read(void *opaque, uint64_t off, unsigned size)

@@ -77,6 +77,11 @@ typedef struct fz_host {
     unsigned isa_level[16];
     GHashTable *intx_level;     /* (sbdf << 2 | pin) + 1 -> level + 1 */
     GArray *mapped;             /* fz_range: what we were asked to claim */
+    /* map_range calls ever, and as of the last bookkeeping comparison:
+     * only they change memhost's ranges, so op_end compares only when
+     * one came (counting them on every guest access was a fifth of
+     * fuzz-state's time under libFuzzer). */
+    uint64_t map_calls, map_calls_checked;
     /* Guest RAM pages (4 KiB) written since fz_host_ram_reset: the device
      * through mem_write, the target through fz_host_poke/mark_dirty. */
     uint8_t *dirty;

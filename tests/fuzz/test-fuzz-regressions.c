@@ -3,6 +3,8 @@
  * Minimal reproducers of what the fuzz targets found, as plain unit tests
  * on the public API (the saved inputs are corpus/<target>/crash-*).
  */
+#include <unistd.h>
+
 #include "hvmemu/hvmemu.h"
 
 typedef struct rec {
@@ -83,6 +85,37 @@ static void test_pci_refused_bar_retried(void)
     hv_memhost_free(mh);
 }
 
+/*
+ * fuzz-state (corpus/state/crash-unplug-flush-at-teardown): the context is
+ * freed while a drive being unplugged still has its final flush in flight
+ * (the fuzzer: a state that unplugs hda, whose load then fails, so the
+ * daemon exits at once; here the protocol's mask, then teardown).
+ * ide_drive_free (hw/ide/ide_drive.c) freed the unplug timer before
+ * closing the backend, whose drain completed the flush, whose callback
+ * armed the freed timer: a NULL dereference.
+ */
+static void test_ide_unplug_flush_at_teardown(void)
+{
+    g_autofree char *path = NULL, *spec = NULL;
+    int fd = g_file_open_tmp("hvmemu-regress-XXXXXX", &path, NULL);
+    hv_memhost *mh = hv_memhost_new(4096);
+    hv_loop *loop = hv_loop_new();
+    hv_ctx *ctx = hv_ctx_new(hv_memhost_ops(), mh, loop);
+    GError *err = NULL;
+
+    g_assert_cmpint(fd, >=, 0);
+    g_assert_cmpint(ftruncate(fd, 64 * 512), ==, 0);
+    close(fd);
+    spec = g_strdup_printf("piix-ide,disk0=file:%s,,hda,,w", path);
+    g_assert_nonnull(hv_device_create(ctx, spec, &err));
+    g_assert_cmpuint(hv_unplug_apply_mask(ctx, HV_UNPLUG_ALL_IDE_DISKS), ==,
+                     1);
+    hv_ctx_free(ctx);       /* the flush completes in here */
+    hv_loop_free(loop);
+    hv_memhost_free(mh);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -90,5 +123,7 @@ int main(int argc, char **argv)
                     test_region_top_of_space);
     g_test_add_func("/fuzz/regress/pci-refused-bar-retried",
                     test_pci_refused_bar_retried);
+    g_test_add_func("/fuzz/regress/ide-unplug-flush-at-teardown",
+                    test_ide_unplug_flush_at_teardown);
     return g_test_run();
 }
