@@ -24,20 +24,7 @@
 #include <glib/gstdio.h>
 
 #include "ide-guest.h"
-
-typedef struct workload {
-    const char *name;
-    uint8_t cmd;
-    uint32_t sectors;
-    bool random;
-} workload;
-
-static const workload workloads[] = {
-    { "seq-read", 0x25, 2048, false },
-    { "seq-write", 0x35, 2048, false },
-    { "rand-read", 0x25, 8, true },
-    { "rand-write", 0x35, 8, true },
-};
+#include "ide-bench.h"
 
 static char *make_data_image(uint64_t bytes)
 {
@@ -55,32 +42,20 @@ static char *make_data_image(uint64_t bytes)
     return path;
 }
 
-static void run(env *e, const workload *w, uint64_t sectors, double secs)
+/* One command through xensim, as a guest driver issues it. */
+static bool dma(void *opaque, const ide_bench_workload *w, uint64_t lba)
 {
-    GRand *rnd = g_rand_new_with_seed(1);
-    gint64 t0 = g_get_monotonic_time(), now = t0;
-    uint64_t lba = 0, ops = 0;
-    uint64_t span = sectors / w->sectors;
+    uint8_t st = ig_dma(opaque, w->cmd, lba, w->sectors, w->sectors * 512,
+                        true);
 
-    while (now - t0 < secs * 1e6) {
-        for (int i = 0; i < 16; i++, ops++) {
-            uint64_t at = w->random ?
-                (uint64_t)g_rand_int_range(rnd, 0, (gint32)span) * w->sectors
-                : lba;
-            uint8_t st = ig_dma(e, w->cmd, at, w->sectors,
-                                w->sectors * 512, true);
+    g_assert_cmphex(st, ==, BM_INTR);
+    return true;
+}
 
-            g_assert_cmphex(st, ==, BM_INTR);
-            lba = (lba + w->sectors) % (span * w->sectors);
-        }
-        now = g_get_monotonic_time();
-    }
-    secs = (now - t0) / 1e6;
-    printf("hvmemu %-10s bs=%-5s %9.1f MB/s %9.0f IOPS\n", w->name,
-           w->sectors == 8 ? "4k" : "1M",
-           ops * w->sectors * 512.0 / 1e6 / secs, ops / secs);
-    fflush(stdout);
-    g_rand_free(rnd);
+static void run(env *e, const ide_bench_workload *w, uint64_t sectors,
+                double secs)
+{
+    ide_bench_run("hvmemu", w, sectors, secs, dma, e);
 }
 
 int main(int argc, char **argv)
@@ -116,8 +91,8 @@ int main(int argc, char **argv)
             return 2;
         }
         ig_start_image(&e, target, NULL, NULL);
-        for (size_t i = 0; i < G_N_ELEMENTS(workloads); i++) {
-            run(&e, &workloads[i], (uint64_t)size_mib * 2048, seconds);
+        for (size_t i = 0; i < G_N_ELEMENTS(ide_bench_workloads); i++) {
+            run(&e, &ide_bench_workloads[i], (uint64_t)size_mib * 2048, seconds);
         }
         ig_stop(&e);
         return 0;
@@ -128,8 +103,8 @@ int main(int argc, char **argv)
     }
     g_assert_cmpint(g_stat(image, &st), ==, 0);
     ig_start_image(&e, image, direct ? "direct=on" : NULL, NULL);
-    for (size_t i = 0; i < G_N_ELEMENTS(workloads); i++) {
-        run(&e, &workloads[i], (uint64_t)st.st_size / 512, seconds);
+    for (size_t i = 0; i < G_N_ELEMENTS(ide_bench_workloads); i++) {
+        run(&e, &ide_bench_workloads[i], (uint64_t)st.st_size / 512, seconds);
     }
     ig_stop(&e);
     if (own) {

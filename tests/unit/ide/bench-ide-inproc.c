@@ -21,23 +21,10 @@
 #include <glib/gstdio.h>
 
 #include "ide-harness.h"
+#include "ide-bench.h"
 
 #define BI_BUF_GPA   0x100000u   /* the data buffer: 1 MiB at 1 MiB */
 #define BI_PRDT_GPA  0x10000u
-
-typedef struct workload {
-    const char *name;
-    uint8_t cmd;
-    uint32_t sectors;
-    bool random;
-} workload;
-
-static const workload workloads[] = {
-    { "seq-read", ATA_CMD_READ_DMA_EXT, 2048, false },
-    { "seq-write", ATA_CMD_WRITE_DMA_EXT, 2048, false },
-    { "rand-read", ATA_CMD_READ_DMA_EXT, 8, true },
-    { "rand-write", ATA_CMD_WRITE_DMA_EXT, 8, true },
-};
 
 /* The buffer as a Linux driver's scatter list would give it: 64 KiB PRDs. */
 static unsigned make_prdt(ih_prd *prd, uint32_t bytes)
@@ -53,37 +40,20 @@ static unsigned make_prdt(ih_prd *prd, uint32_t bytes)
     return n;
 }
 
-static void run(ih *h, const workload *w, double secs)
+/* One command on the in-memory host, as ide-harness.c's driver issues it. */
+static bool dma(void *opaque, const ide_bench_workload *w, uint64_t lba)
 {
-    GRand *rnd = g_rand_new_with_seed(1);
-    uint64_t span = h->sectors / w->sectors, lba = 0, ops = 0;
+    ih *h = opaque;
     ih_prd prd[16];
     unsigned nprd = make_prdt(prd, w->sectors * 512);
-    gint64 t0 = g_get_monotonic_time(), now = t0;
+    uint8_t st = ih_dma(h, w->cmd, lba, w->sectors, prd, nprd, BI_PRDT_GPA);
 
-    while (now - t0 < secs * 1e6) {
-        for (int i = 0; i < 16; i++, ops++) {
-            uint64_t at = w->random ?
-                (uint64_t)g_rand_int_range(rnd, 0, (gint32)span) * w->sectors
-                : lba;
-            uint8_t st = ih_dma(h, w->cmd, at, w->sectors, prd, nprd,
-                                BI_PRDT_GPA);
-
-            if (st != BM_ST_INTR) {
-                fprintf(stderr, "bench-ide-inproc: %s at %" G_GUINT64_FORMAT
-                        ": BM status 0x%02x\n", w->name, at, st);
-                exit(1);
-            }
-            lba = (lba + w->sectors) % (span * w->sectors);
-        }
-        now = g_get_monotonic_time();
+    if (st != BM_ST_INTR) {
+        fprintf(stderr, "bench-ide-inproc: %s at %" G_GUINT64_FORMAT
+                ": BM status 0x%02x\n", w->name, lba, st);
+        return false;
     }
-    secs = (now - t0) / 1e6;
-    printf("inproc %-10s bs=%-5s %9.1f MB/s %9.0f IOPS\n", w->name,
-           w->sectors == 8 ? "4k" : "1M",
-           ops * w->sectors * 512.0 / 1e6 / secs, ops / secs);
-    fflush(stdout);
-    g_rand_free(rnd);
+    return true;
 }
 
 /* What one MiB of bounce copy costs: guest RAM to the buffer and back,
@@ -137,8 +107,11 @@ int main(int argc, char **argv)
     }
     ih_setup_image(&h, image, (uint64_t)st.st_size / 512,
                    &(ih_conf){ .keys = direct ? "direct=on" : NULL });
-    for (size_t i = 0; i < G_N_ELEMENTS(workloads); i++) {
-        run(&h, &workloads[i], seconds);
+    for (size_t i = 0; i < G_N_ELEMENTS(ide_bench_workloads); i++) {
+        if (!ide_bench_run("inproc", &ide_bench_workloads[i], h.sectors,
+                           seconds, dma, &h)) {
+            return 1;
+        }
     }
     price_copy(&h);
     ih_teardown(&h);
