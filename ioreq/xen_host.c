@@ -321,4 +321,5 @@ const hv_xen_req_type hv_xen_req_types[] = {
 void hv_xen_get_stats(const hv_xen *x, hv_xen_stats *st)
 {
     *st = x->stats;
+    st->poll_window_ns = x->poll_window_ns;
 }

@@ -71,6 +71,7 @@ struct hv_xen {
     hv_xen_stats stats;
     hv_hist *wake_hist;         /* timing on: wake-up → response */
     uint64_t idle_since_ns;     /* adaptive polling: back to epoll at */
+    uint64_t poll_window_ns;    /* adaptive polling: the window now */
     unsigned traced; /* requests printed so far (opts.trace) */
     /* Trace file tracks (ids of trace_owner): one per vCPU, bufioreq. */
     const void *trace_owner;

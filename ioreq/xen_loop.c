@@ -269,7 +269,7 @@ static void ioreq_xen_busy_poll(hv_xen *x, uint64_t window_ns)
 static void ioreq_xen_poll_adapt(hv_xen *x, uint64_t now)
 {
     uint64_t ceiling = (uint64_t)x->opts.poll_us * 1000;
-    uint64_t w = x->stats.poll_window_ns;
+    uint64_t w = x->poll_window_ns;
 
     if (!x->idle_since_ns) {
         return;
@@ -282,7 +282,7 @@ static void ioreq_xen_poll_adapt(hv_xen *x, uint64_t now)
             w = 0;
         }
     }
-    x->stats.poll_window_ns = w;
+    x->poll_window_ns = w;
 }
 
 static void ioreq_xen_poll(hv_xen *x)
@@ -291,8 +291,8 @@ static void ioreq_xen_poll(hv_xen *x)
         ioreq_xen_busy_poll(x, (uint64_t)x->opts.poll_us * 1000);
         return;
     }
-    if (x->stats.poll_window_ns) {
-        ioreq_xen_busy_poll(x, x->stats.poll_window_ns);
+    if (x->poll_window_ns) {
+        ioreq_xen_busy_poll(x, x->poll_window_ns);
     }
     x->idle_since_ns = hv_now_ns();
 }

@@ -37,13 +37,12 @@ static unsigned ops_max(const hv_region_ops *ops)
 /* The low @size bytes (a table: it is on every access's path). */
 static inline uint64_t size_mask(unsigned size)
 {
-    static const uint64_t masks[16] = {
+    static const uint64_t masks[8] = {
         0, 0xff, 0xffff, 0xffffff, 0xffffffffull, 0xffffffffffull,
-        0xffffffffffffull, 0xffffffffffffffull, ~0ull, ~0ull, ~0ull, ~0ull,
-        ~0ull, ~0ull, ~0ull, ~0ull,
+        0xffffffffffffull, 0xffffffffffffffull,
     };
 
-    return size >= 16 ? ~0ull : masks[size];
+    return size >= 8 ? ~0ull : masks[size];
 }
 
 /* Index of the first active region with end > addr (binary search). */

@@ -78,12 +78,12 @@ static bool parse_poll(const char *text, hvmemu_options *o)
     if (*rest == '\0') {
         return true;
     }
-    if (*rest != ':' ||
-        !parse_u32("--poll-us adaptive", rest + 1, 1000000, &o->poll_us)) {
-        if (*rest != ':') {
-            fprintf(stderr, "hvmemu: --poll-us: '%s': want US, adaptive or "
-                    "adaptive:US\n", text);
-        }
+    if (*rest != ':') {
+        fprintf(stderr, "hvmemu: --poll-us: '%s': want US, adaptive or "
+                "adaptive:US\n", text);
+        return false;
+    }
+    if (!parse_u32("--poll-us adaptive", rest + 1, 1000000, &o->poll_us)) {
         return false;
     }
     if (o->poll_us == 0) {
