@@ -13,6 +13,10 @@ LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 LAB_SCRIPTS=$LAB_SRC/scripts/lab
 LAB_TESTS=$LAB_SRC/tests/lab
 LAB_SUITE=bookworm
+# The guest kernel's source: Debian's linux-source package of the series
+# the dom0 kernel (linux-image-amd64) comes from.
+LAB_KERNEL_SERIES=6.1
+LAB_KERNEL_TARBALL=/usr/src/linux-source-$LAB_KERNEL_SERIES.tar.xz
 
 # A relative HVMEMU_BUILD is taken relative to the current directory, like
 # meson does, falling back to the source root (scripts/lab/run from anywhere).
@@ -71,12 +75,9 @@ lab_need_root() {
     [[ $(uname -m) == x86_64 ]] || lab_skip "needs an x86_64 host, this is $(uname -m)"
 }
 
-# Install host packages when their command is missing: lab_host_tool CMD PKG...
-lab_host_tool() {
-    local cmd=$1
-    shift
-    command -v "$cmd" >/dev/null 2>&1 && return 0
-    lab_log "installing host package(s) $* (for $cmd)"
+# Install host packages: lab_host_pkg PKG...
+lab_host_pkg() {
+    lab_log "installing host package(s) $*"
     if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" \
         >/tmp/hvmemu-lab-apt.log 2>&1; then
         DEBIAN_FRONTEND=noninteractive apt-get update -q \
@@ -85,6 +86,14 @@ lab_host_tool() {
             >>/tmp/hvmemu-lab-apt.log 2>&1 ||
             lab_skip "cannot install $* (see /tmp/hvmemu-lab-apt.log)"
     fi
+}
+
+# Install host packages when their command is missing: lab_host_tool CMD PKG...
+lab_host_tool() {
+    local cmd=$1
+    shift
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    lab_host_pkg "$@"
     command -v "$cmd" >/dev/null 2>&1 ||
         lab_skip "$cmd still missing after installing $*"
 }
@@ -102,6 +111,15 @@ lab_host_tools() {
     lab_host_tool gcc gcc libc6-dev
     lab_host_tool meson meson
     lab_host_tool flock util-linux
+    # build-guest-kernel: Debian's kernel source and what building it takes
+    lab_host_tool bison bison
+    lab_host_tool flex flex
+    lab_host_tool bc bc
+    lab_host_tool depmod kmod                  # modules_install's modules.dep
+    [[ -f /usr/include/libelf.h ]] || lab_host_pkg libelf-dev
+    [[ -f /usr/include/openssl/ssl.h ]] || lab_host_pkg libssl-dev
+    [[ -f $LAB_KERNEL_TARBALL ]] || lab_host_pkg linux-source-$LAB_KERNEL_SERIES
+    [[ -f $LAB_KERNEL_TARBALL ]] || lab_skip "no $LAB_KERNEL_TARBALL after installing linux-source-$LAB_KERNEL_SERIES"
 }
 
 lab_mirror() {
@@ -123,4 +141,19 @@ lab_base_key() {
         echo "suite=$LAB_SUITE arch=amd64"
         cat "$LAB_SCRIPTS/lib/build-base"
     } | sha256sum | cut -c1-16
+}
+
+# Cache key of the guest kernel: the build script, the configuration
+# fragment and the source package's version.
+lab_guest_kernel_key() {
+    {
+        cat "$LAB_SCRIPTS/lib/build-guest-kernel" "$LAB_TESTS/guest/kernel.config"
+        dpkg-query -W -f '${Version}\n' "linux-source-$LAB_KERNEL_SERIES"
+    } | sha256sum | cut -c1-16
+}
+
+# The guest kernel's source tree and objects, one per source package
+# version, kept for incremental rebuilds (lib/build-guest-kernel).
+lab_guest_kernel_tree() {
+    echo "$HVMEMU_LAB_CACHE/guest-kernel/tree-$(dpkg-query -W -f '${Version}' "linux-source-$LAB_KERNEL_SERIES")"
 }
