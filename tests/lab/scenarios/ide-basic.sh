@@ -19,6 +19,7 @@ LAB_ORDER=20
 GUEST_TIMEOUT=900
 GUEST_UNPLUG=never    # the emulated devices under test stay (no PV drivers)
 GUEST_MODULES="crc32c_generic crct10dif_generic ata_piix sd_mod ext4"
+GUEST_MKFS=yes        # mkfs.ext4: e2fsprogs' mke2fs in the initramfs
 DISK_MB=64
 DISK_SECTORS=$((DISK_MB * 2048))
 FS_MB=48                                  # ext4 on the first 48 MiB
