@@ -116,8 +116,7 @@ lab_host_tools() {
     lab_host_tool flex flex
     lab_host_tool bc bc
     lab_host_tool depmod kmod                  # modules_install's modules.dep
-    [[ -f /usr/include/libelf.h ]] || lab_host_pkg libelf-dev
-    [[ -f /usr/include/openssl/ssl.h ]] || lab_host_pkg libssl-dev
+    [[ -f /usr/include/libelf.h ]] || lab_host_pkg libelf-dev   # objtool
     [[ -f $LAB_KERNEL_TARBALL ]] || lab_host_pkg linux-source-$LAB_KERNEL_SERIES
     [[ -f $LAB_KERNEL_TARBALL ]] || lab_skip "no $LAB_KERNEL_TARBALL after installing linux-source-$LAB_KERNEL_SERIES"
 }
@@ -143,17 +142,22 @@ lab_base_key() {
     } | sha256sum | cut -c1-16
 }
 
+# The version of the guest kernel's source package.
+lab_kernel_source_version() {
+    dpkg-query -W -f '${Version}' "linux-source-$LAB_KERNEL_SERIES"
+}
+
 # Cache key of the guest kernel: the build script, the configuration
 # fragment and the source package's version.
 lab_guest_kernel_key() {
     {
         cat "$LAB_SCRIPTS/lib/build-guest-kernel" "$LAB_TESTS/guest/kernel.config"
-        dpkg-query -W -f '${Version}\n' "linux-source-$LAB_KERNEL_SERIES"
+        lab_kernel_source_version
     } | sha256sum | cut -c1-16
 }
 
 # The guest kernel's source tree and objects, one per source package
 # version, kept for incremental rebuilds (lib/build-guest-kernel).
 lab_guest_kernel_tree() {
-    echo "$HVMEMU_LAB_CACHE/guest-kernel/tree-$(dpkg-query -W -f '${Version}' "linux-source-$LAB_KERNEL_SERIES")"
+    echo "$HVMEMU_LAB_CACHE/guest-kernel/tree-$(lab_kernel_source_version)"
 }
