@@ -31,6 +31,9 @@ dom0_prepare() {
     truncate -s 64M "$WORK/disk.img"
     dom0_bridge_up $NET_BR 192.168.77.1/24 || return 1
     if [ -n "$XL_EXTRA" ]; then
+        # A first try whose guest died skipped dom0_check's removal: a
+        # retry must not find the tap busy.
+        ip link del labtapq 2>/dev/null || true
         ip tuntap add dev labtapq mode tap &&
             ip link set labtapq master $NET_BR up || return 1
     fi
